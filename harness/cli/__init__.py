@@ -1,0 +1,67 @@
+"""`gwh`: the command line, a thin layer over the `harness` library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from harness.cli import cluster_commands
+from harness.cluster.errors import ClusterError
+
+__all__ = ["build_parser", "main"]
+
+
+class Output:
+    """Where progress and results go: `-q` silences progress, `--json` makes results JSON."""
+
+    def __init__(self, quiet: bool, as_json: bool) -> None:
+        self.quiet = quiet
+        self.as_json = as_json
+
+    def progress(self, message: str) -> None:
+        if not self.quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    def result(self, human: str, data: Any) -> None:
+        if self.as_json:
+            print(json.dumps(data, indent=2, sort_keys=True, default=str))
+        elif human:
+            print(human)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gwh",
+        description="Conformance and performance harness for the Kubernetes Gateway API.",
+        epilog="Start with `gwh cluster up`; every command has --help.",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    parser.add_argument(
+        "--json", action="store_true", help="print machine-readable results on stdout"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    cluster_commands.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = Output(args.quiet, args.json)
+    handler: Callable[[argparse.Namespace, Output], int] = args.handler
+    try:
+        return handler(args, out)
+    except ClusterError as e:
+        print(f"gwh: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("gwh: interrupted; everything this command started was stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
