@@ -458,6 +458,17 @@ def down(name: str, keep_data: bool = False, progress: Progress | None = None) -
             state = None
     found = state is not None or (state_root() / name).exists()
     if state is not None:
+        # Clients of the cluster (an implementation's controller started with its kubeconfig)
+        # go first, so nothing recreates objects while the control plane stops.
+        ours = set(state.pids.values())
+        clients = [
+            p.pid
+            for p in processes.processes_referencing(str(state.dir) + "/")
+            if p.pid not in ours
+        ]
+        if clients:
+            processes.stop(clients, timeout=10)
+            say(f"  stopped {len(clients)} client process(es)")
         for component in reversed(COMPONENTS):
             if component_running(state, component):
                 grace = 20.0 if component == "node-agent" else 5.0
