@@ -36,6 +36,8 @@ def remote_address(transport: asyncio.BaseTransport) -> str:
     if not peer:
         return ""
     host, port = peer[0], peer[1]
+    # A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; Go prints them as a.b.c.d.
+    host = host.removeprefix("::ffff:") if "." in host else host
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 

@@ -91,3 +91,18 @@ def test_config_from_env_defaults_and_modes() -> None:
 def test_config_rejects_a_bad_port_naming_the_variable() -> None:
     with pytest.raises(EchoConfigError, match=r"HTTP_PORT='http'.*integer"):
         EchoConfig.from_env({"HTTP_PORT": "http"})
+
+
+def test_remote_address_spells_ipv4_mapped_peers_as_go_does() -> None:
+    from harness.echo.http1 import remote_address
+
+    class Transport:
+        def __init__(self, peer: tuple[str, int]) -> None:
+            self.peer = peer
+
+        def get_extra_info(self, name: str) -> tuple[str, int]:
+            return self.peer
+
+    assert remote_address(Transport(("::ffff:198.19.32.1", 5000))) == "198.19.32.1:5000"  # type: ignore[arg-type]
+    assert remote_address(Transport(("fd00::1", 5000))) == "[fd00::1]:5000"  # type: ignore[arg-type]
+    assert remote_address(Transport(("10.1.2.3", 80))) == "10.1.2.3:80"  # type: ignore[arg-type]
