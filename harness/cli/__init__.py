@@ -8,7 +8,12 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from harness.cli import cluster_commands
+from harness.cli import (
+    bench_commands,
+    cluster_commands,
+    conformance_commands,
+    reference_commands,
+)
 from harness.cluster.errors import ClusterError
 
 __all__ = ["build_parser", "main"]
@@ -45,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     cluster_commands.register(sub)
+    reference_commands.register(sub)
+    bench_commands.register(sub)
+    conformance_commands.register(sub)
     return parser
 
 

@@ -1,0 +1,121 @@
+"""Setup shared by the performance scenarios: a backend, a Gateway, a certificate, a load run."""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from harness.bench import BenchContext, ScenarioResult
+from harness.cluster.local import pki
+from harness.load import LoadMode, LoadResult, LoadSpec, TlsSettings, run_load
+
+BENCH_HOST = "bench.example"
+CLOSED_LOOP_CONNECTIONS = 32
+
+
+def tls_secret(ctx: BenchContext, namespace: str, name: str = "bench-cert") -> Path:
+    """A serving certificate for BENCH_HOST as a TLS Secret; returns the CA file to trust."""
+    ca = pki.make_ca("gateway-harness-bench-ca")
+    leaf = pki.issue(ca, BENCH_HOST, dns_names=(BENCH_HOST, f"*.{BENCH_HOST}"), server=True)
+    ctx.apply(
+        [
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": name},
+                "type": "kubernetes.io/tls",
+                "data": {
+                    "tls.crt": base64.b64encode(pki.cert_pem(leaf)).decode(),
+                    "tls.key": base64.b64encode(pki.key_pem(leaf)).decode(),
+                },
+            }
+        ],
+        namespace,
+    )
+    ca_file = Path(tempfile.mkdtemp(prefix="gwh-bench-")) / "ca.crt"
+    ca_file.write_bytes(pki.cert_pem(ca))
+    return ca_file
+
+
+def http_listener(name: str, port: int, hostname: str | None = None) -> dict[str, Any]:
+    listener: dict[str, Any] = {"name": name, "port": port, "protocol": "HTTP"}
+    if hostname:
+        listener["hostname"] = hostname
+    return listener
+
+
+def https_listener(name: str, port: int, secret: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "port": port,
+        "protocol": "HTTPS",
+        "hostname": BENCH_HOST,
+        "tls": {"mode": "Terminate", "certificateRefs": [{"name": secret}]},
+    }
+
+
+def closed_loop(
+    ctx: BenchContext, url: str, *, host: str = BENCH_HOST, ca_file: Path | None = None
+) -> LoadResult:
+    return run_load(
+        LoadSpec(
+            url=url,
+            duration_s=ctx.load_seconds,
+            mode=LoadMode.CLOSED,
+            connections=CLOSED_LOOP_CONNECTIONS,
+            host_header=host,
+            tls=TlsSettings(ca_file=ca_file, server_name=host) if ca_file else TlsSettings(),
+            expect_status=frozenset({200}),
+        )
+    )
+
+
+def open_loop(
+    ctx: BenchContext,
+    url: str,
+    rate: float,
+    *,
+    host: str = BENCH_HOST,
+    seconds: float | None = None,
+) -> LoadResult:
+    return run_load(
+        LoadSpec(
+            url=url,
+            duration_s=seconds or ctx.load_seconds,
+            mode=LoadMode.OPEN,
+            rate=rate,
+            connections=64,
+            host_header=host,
+            expect_status=frozenset({200}),
+        )
+    )
+
+
+def per_second_rates(result: LoadResult) -> list[float]:
+    """Completed requests of each whole second (the partial first and last seconds dropped)."""
+    counts = [s.responses for s in result.time_series]
+    inner = counts[1:-1] if len(counts) > 2 else counts
+    return [float(c) for c in inner if c > 0]
+
+
+def record_load(result: ScenarioResult, prefix: str, load: LoadResult) -> None:
+    """Throughput, latency percentiles and errors of one load run as metrics."""
+    result.metric(
+        f"{prefix}_rps", "req/s", per_second_rates(load) or [load.achieved_rate], better="higher"
+    )
+    lat = load.latency
+    for name, value in (
+        ("p50", lat.p50_us),
+        ("p90", lat.p90_us),
+        ("p99", lat.p99_us),
+        ("p999", lat.p999_us),
+    ):
+        result.metric(f"{prefix}_latency_{name}", "ms", [value / 1000.0])
+    result.metric(f"{prefix}_errors", "count", [float(load.errors)])
+    if load.generator_bound:
+        result.generator_bound = True
+        result.notes.append(
+            f"{prefix}: load generator was the limit ({'; '.join(load.generator.reasons)})"
+        )
