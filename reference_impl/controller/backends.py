@@ -1,0 +1,118 @@
+"""backendRefs: validity (kind, grant, existence, appProtocol) and ready endpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from reference_impl.controller.constants import GATEWAY_GROUP
+from reference_impl.controller.features import BACKEND_APP_PROTOCOLS
+from reference_impl.controller.model import Obj, Snapshot
+from reference_impl.controller.references import is_permitted
+
+
+@dataclasses.dataclass(frozen=True)
+class ResolvedBackend:
+    """A backendRef as the proxy sees it, plus the ResolvedRefs reason when it is invalid."""
+
+    name: str
+    reason: str | None
+    message: str
+    app_protocol: str | None = None
+    endpoints: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def valid(self) -> bool:
+        return self.reason is None
+
+
+def resolve_backend(
+    snapshot: Snapshot, route_kind: str, route_namespace: str, ref: Mapping[str, Any]
+) -> ResolvedBackend:
+    """Resolve one backendRef: kind, then ReferenceGrant, then the Service and its port."""
+    group = ref.get("group") or ""
+    kind = ref.get("kind") or "Service"
+    name = str(ref.get("name") or "")
+    namespace = str(ref.get("namespace") or route_namespace)
+    port = ref.get("port")
+    label = f"{namespace}/{name}:{port}" if port is not None else f"{namespace}/{name}"
+    if group != "" or kind != "Service":
+        return ResolvedBackend(
+            label,
+            "InvalidKind",
+            f"backendRef {label} has unsupported kind {group or 'core'}/{kind}",
+        )
+    if not is_permitted(
+        snapshot,
+        from_group=GATEWAY_GROUP,
+        from_kind=route_kind,
+        from_namespace=route_namespace,
+        to_group="",
+        to_kind="Service",
+        to_namespace=namespace,
+        to_name=name,
+    ):
+        return ResolvedBackend(
+            label,
+            "RefNotPermitted",
+            f"backendRef {label} is in another namespace and no ReferenceGrant allows it",
+        )
+    service = snapshot.services.get((namespace, name))
+    if service is None:
+        return ResolvedBackend(label, "BackendNotFound", f"Service {namespace}/{name} not found")
+    spec = service.get("spec") or {}
+    if spec.get("type") == "ExternalName":
+        return ResolvedBackend(
+            label, "InvalidKind", f"Service {namespace}/{name} is ExternalName (not supported)"
+        )
+    if port is None:
+        return ResolvedBackend(label, "BackendNotFound", f"backendRef {label} has no port")
+    service_port = next((p for p in spec.get("ports") or () if p.get("port") == port), None)
+    if service_port is None:
+        return ResolvedBackend(
+            label, "BackendNotFound", f"Service {namespace}/{name} has no port {port}"
+        )
+    app_protocol = service_port.get("appProtocol")
+    if app_protocol not in BACKEND_APP_PROTOCOLS:
+        return ResolvedBackend(
+            label,
+            "UnsupportedProtocol",
+            f"Service {namespace}/{name} port {port} has appProtocol {app_protocol!r}, "
+            "which the proxy cannot speak",
+            app_protocol,
+        )
+    return ResolvedBackend(
+        label,
+        None,
+        "",
+        app_protocol or None,
+        ready_endpoints(snapshot, namespace, name, service_port),
+    )
+
+
+def ready_endpoints(
+    snapshot: Snapshot, namespace: str, service: str, service_port: Mapping[str, Any]
+) -> tuple[tuple[str, int], ...]:
+    """Ready (ip, port) pairs from the Service's EndpointSlices for that Service port."""
+    port_name = service_port.get("name") or ""
+    found: list[tuple[str, int]] = []
+    for slice_ in snapshot.endpoint_slices_of(namespace, service):
+        slice_port = _slice_port(slice_, port_name)
+        if slice_port is None:
+            continue
+        for endpoint in slice_.get("endpoints") or ():
+            if (endpoint.get("conditions") or {}).get("ready") is False:
+                continue
+            for address in endpoint.get("addresses") or ():
+                pair = (str(address), slice_port)
+                if pair not in found:
+                    found.append(pair)
+    return tuple(found)
+
+
+def _slice_port(slice_: Obj, port_name: str) -> int | None:
+    for port in slice_.get("ports") or ():
+        if (port.get("name") or "") == port_name and port.get("port") is not None:
+            return int(port["port"])
+    return None
