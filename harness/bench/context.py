@@ -36,21 +36,33 @@ class Profile:
     provisioning_samples: int
     curve_fractions: tuple[float, ...]
     max_listeners: int
+    reconcile_backgrounds: tuple[int, ...]
 
     @classmethod
     def named(cls, name: str) -> Profile:
         if name == "quick":
-            return cls("quick", 4.0, (10, 50, 100), 8, 10.0, 2, (0.25, 0.5, 0.75), 2)
+            return cls(
+                name="quick",
+                load_seconds=3.0,
+                route_steps=(10, 100),
+                reconcile_samples=6,
+                churn_seconds=8.0,
+                provisioning_samples=2,
+                curve_fractions=(0.25, 0.5, 0.75),
+                max_listeners=2,
+                reconcile_backgrounds=(10, 100),
+            )
         if name == "full":
             return cls(
-                "full",
-                20.0,
-                (10, 50, 100, 300, 500, 1000),
-                40,
-                60.0,
-                5,
-                (0.1, 0.25, 0.5, 0.75, 0.9),
-                4,
+                name="full",
+                load_seconds=20.0,
+                route_steps=(10, 50, 100, 300, 500, 1000),
+                reconcile_samples=40,
+                churn_seconds=60.0,
+                provisioning_samples=5,
+                curve_fractions=(0.1, 0.25, 0.5, 0.75, 0.9),
+                max_listeners=4,
+                reconcile_backgrounds=(1, 100, 1000),
             )
         raise ClusterError(f"unknown benchmark profile {name!r}", hint="use quick or full")
 

@@ -33,6 +33,7 @@ class ResourceSummary:
     rss_mib_max: float | None
     rss_mib_last: float | None
     note: str = ""
+    rss_mib_max_per_process: float | None = None
 
     def metrics(self, prefix: str = "implementation") -> list[dict[str, object]]:
         out: list[dict[str, object]] = []
@@ -40,6 +41,7 @@ class ResourceSummary:
             (f"{prefix}_cpu_cores_mean", "cores", self.cpu_cores_mean),
             (f"{prefix}_cpu_cores_max", "cores", self.cpu_cores_max),
             (f"{prefix}_rss_mib_max", "MiB", self.rss_mib_max),
+            (f"{prefix}_rss_mib_max_per_process", "MiB", self.rss_mib_max_per_process),
         ):
             if value is not None:
                 out.append(
@@ -54,9 +56,8 @@ class ResourceSummary:
         return out
 
 
-def local_implementation_pids(cluster: Cluster, namespaces: list[str]) -> list[int]:
-    """Processes of Pods in `namespaces` plus the cluster's non-control-plane clients."""
-    state = ClusterState.load(cluster.name)
+def local_pod_pids(cluster: Cluster, namespaces: list[str]) -> list[int]:
+    """Processes running in the network namespaces of the Pods of `namespaces`."""
     api = cluster.api_client()
     pids: set[int] = set()
     try:
@@ -71,8 +72,15 @@ def local_implementation_pids(cluster: Cluster, namespaces: list[str]) -> list[i
                 pids |= {int(p) for p in out.split()}
     finally:
         api.close()
+    return sorted(pids)
+
+
+def local_client_pids(cluster: Cluster) -> list[int]:
+    """The cluster's clients that are neither control plane nor node agent (a controller)."""
+    state = ClusterState.load(cluster.name)
     components = set(state.pids.values())
     marker = str(state.dir) + "/"
+    pids = []
     for proc in psutil.process_iter(["pid", "cmdline"]):
         try:
             cmdline = proc.info["cmdline"] or []
@@ -80,10 +88,15 @@ def local_implementation_pids(cluster: Cluster, namespaces: list[str]) -> list[i
                 continue
             if any("nodeagent" in a for a in cmdline):
                 continue
-            pids.add(proc.info["pid"])
+            pids.append(proc.info["pid"])
         except psutil.Error:
             continue
     return sorted(pids)
+
+
+def local_implementation_pids(cluster: Cluster, namespaces: list[str]) -> list[int]:
+    """Processes of Pods in `namespaces` plus the cluster's non-control-plane clients."""
+    return sorted(set(local_pod_pids(cluster, namespaces)) | set(local_client_pids(cluster)))
 
 
 class ResourceSampler:
@@ -96,6 +109,7 @@ class ResourceSampler:
         self._thread: threading.Thread | None = None
         self._cpu: list[float] = []
         self._rss: list[float] = []
+        self._rss_per_process_max = 0.0
         self._procs: dict[int, psutil.Process] = {}
         self.error = ""
 
@@ -116,7 +130,9 @@ class ResourceSampler:
                     self._procs[pid] = proc
                     continue
                 cpu += proc.cpu_percent(None) / 100.0
-                rss += proc.memory_info().rss / 2**20
+                one = proc.memory_info().rss / 2**20
+                rss += one
+                self._rss_per_process_max = max(self._rss_per_process_max, one)
             except psutil.Error:
                 self._procs.pop(pid, None)
         if pids:
@@ -156,6 +172,7 @@ class ResourceSampler:
             cpu_cores_max=max(self._cpu),
             rss_mib_max=max(self._rss),
             rss_mib_last=self._rss[-1],
+            rss_mib_max_per_process=self._rss_per_process_max,
         )
 
 
@@ -175,14 +192,21 @@ class NoSampler:
         return ResourceSummary(source, 0, None, None, None, None, self.note)
 
 
-def sampler_for(cluster: Cluster, namespaces: list[str]) -> ResourceSampler | NoSampler:
-    """The best sampler this cluster allows."""
-    if cluster.provider == "local":
-        return ResourceSampler(lambda: local_implementation_pids(cluster, namespaces))
-    return NoSampler(
-        f"resource sampling needs the local provider; on {cluster.provider} clusters install "
-        "metrics-server and read the implementation's usage from the metrics API"
-    )
+def sampler_for(
+    cluster: Cluster, namespaces: list[str], part: str = "all"
+) -> ResourceSampler | NoSampler:
+    """The best sampler this cluster allows, for `part`: all, pods (data plane) or controller."""
+    if cluster.provider != "local":
+        return NoSampler(
+            f"resource sampling needs the local provider; on {cluster.provider} clusters "
+            "install metrics-server and read the implementation's usage from the metrics API"
+        )
+    finders = {
+        "all": lambda: local_implementation_pids(cluster, namespaces),
+        "pods": lambda: local_pod_pids(cluster, namespaces),
+        "controller": lambda: local_client_pids(cluster),
+    }
+    return ResourceSampler(finders[part])
 
 
 def wait_quiet(seconds: float) -> None:

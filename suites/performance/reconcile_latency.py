@@ -38,7 +38,7 @@ def run(ctx: BenchContext) -> ScenarioResult:
     ctx.apply([ctx.gateway(ns, "gw", [http_listener("http", 80)])], ns)
     address = ctx.wait_gateway_address(ns, "gw")
     custom = client.CustomObjectsApi(ctx.api)
-    backgrounds = sorted({ctx.profile.route_steps[0], ctx.profile.route_steps[-1]})
+    backgrounds = sorted(set(ctx.profile.reconcile_backgrounds))
     have = 0
     result.parameters.update(
         {

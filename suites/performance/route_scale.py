@@ -19,6 +19,7 @@ def run(ctx: BenchContext) -> ScenarioResult:
     ctx.apply([ctx.gateway(ns, "gw", [http_listener("http", 80)])], ns)
     address = ctx.wait_gateway_address(ns, "gw")
     steps, rps, p99, rss, cpu, apply_s = [], [], [], [], [], []
+    controller_rss: list[float | None] = []
     have = 0
     for target in ctx.profile.route_steps:
         t0 = time.monotonic()
@@ -29,14 +30,22 @@ def run(ctx: BenchContext) -> ScenarioResult:
         apply_s.append(time.monotonic() - t0)
         have = target
         ctx.progress(f"  {target} routes attached; load on one of them")
-        with sampler_for(ctx.cluster, [ns]) as sampler:
+        with (
+            sampler_for(ctx.cluster, [ns], "pods") as proxy_sampler,
+            sampler_for(ctx.cluster, [ns], "controller") as controller_sampler,
+        ):
             load = closed_loop(ctx, f"http://{address}/", host=route_host(target // 2))
-        summary = sampler.summary(ctx.cluster.provider)
+        proxy = proxy_sampler.summary(ctx.cluster.provider)
+        controller = controller_sampler.summary(ctx.cluster.provider)
         record_load(result, f"routes_{target}", load)
+        result.metrics += proxy.metrics(f"routes_{target}_data_plane")
+        result.metrics += controller.metrics(f"routes_{target}_controller")
+        summary = proxy
         steps.append(target)
         rps.append(load.achieved_rate)
         p99.append(load.latency.p99_us / 1000.0)
         rss.append(summary.rss_mib_max)
+        controller_rss.append(controller.rss_mib_max)
         cpu.append(summary.cpu_cores_mean)
         if summary.note:
             result.notes.append(f"{target} routes: {summary.note}")
@@ -63,13 +72,20 @@ def run(ctx: BenchContext) -> ScenarioResult:
             "x": steps,
             "y": rss,
             "x_label": "HTTPRoutes",
-            "y_label": "implementation RSS (MiB)",
+            "y_label": "data-plane RSS (MiB)",
+        }
+    if all(v is not None for v in controller_rss):
+        result.series["controller_memory_by_routes"] = {
+            "x": steps,
+            "y": controller_rss,
+            "x_label": "HTTPRoutes",
+            "y_label": "controller RSS (MiB)",
         }
         result.series["cpu_by_routes"] = {
             "x": steps,
             "y": cpu,
             "x_label": "HTTPRoutes",
-            "y_label": "implementation CPU (cores)",
+            "y_label": "data-plane CPU (cores)",
         }
     return result
 

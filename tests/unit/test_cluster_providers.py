@@ -126,3 +126,33 @@ def test_no_go_and_no_cache_says_install_go_or_assets(
     assert "Go is not installed" in str(e.value)
     assert "--assets" in str(e.value)
     assert not any(tmp_path.iterdir())
+
+
+def test_local_cluster_refuses_traffic_outside_its_ranges() -> None:
+    from harness.cluster.provider import Cluster
+
+    cluster = Cluster(
+        name="x",
+        provider="local",
+        kubeconfig=Path("/nonexistent"),
+        allowed_ranges=("198.18.0.0/16", "198.19.16.0/20"),
+        bridge="gwhdeadbeef",
+    )
+    for address in ("10.0.0.1", "8.8.8.8", "127.0.0.1", "198.20.0.1"):
+        with pytest.raises(ClusterError, match="outside the local cluster's ranges"):
+            cluster.check_gateway_address(address)
+
+
+def test_local_cluster_refuses_an_address_not_routed_through_its_bridge() -> None:
+    from harness.cluster.provider import Cluster
+
+    # In range, but no bridge of that name exists: the route check must refuse it.
+    cluster = Cluster(
+        name="x",
+        provider="local",
+        kubeconfig=Path("/nonexistent"),
+        allowed_ranges=("198.18.0.0/15",),
+        bridge="gwhnotabridge",
+    )
+    with pytest.raises(ClusterError, match="does not go through the cluster bridge"):
+        cluster.check_gateway_address("198.19.250.250")
