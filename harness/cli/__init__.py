@@ -13,6 +13,7 @@ from harness.cli import (
     cluster_commands,
     conformance_commands,
     reference_commands,
+    report_commands,
 )
 from harness.cluster.errors import ClusterError
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     cluster_commands.register(sub)
+    report_commands.register(sub)
     reference_commands.register(sub)
     bench_commands.register(sub)
     conformance_commands.register(sub)

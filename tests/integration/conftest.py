@@ -15,8 +15,7 @@ from harness.cluster.local import controlplane
 from harness.cluster.local.controlplane import UpOptions
 from harness.cluster.local.state import ClusterState, state_root
 from harness.cluster.provider import Cluster
-
-CLUSTER_NAME = os.environ.get("GWH_TEST_CLUSTER", "test")
+from tests.conftest import CLUSTER_NAME, SESSION_ENV, started_marker
 
 
 @dataclass
@@ -51,21 +50,7 @@ def local_cluster() -> Iterator[LocalClusterHandle]:
             controlplane.up(
                 CLUSTER_NAME, UpOptions(gateway_api_channel="experimental"), progress=print
             )
-            _started_marker().touch()
+            started_marker().write_text(os.environ.get(SESSION_ENV, ""))
         fcntl.flock(lock, fcntl.LOCK_UN)
     provider = LocalProvider(CLUSTER_NAME)
     yield LocalClusterHandle(CLUSTER_NAME, provider.state(), provider.cluster())
-
-
-def _started_marker() -> Path:
-    return state_root() / f".{CLUSTER_NAME}.started-by-pytest"
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """In the controlling process (not an xdist worker): stop the cluster a test session began."""
-    if hasattr(session.config, "workerinput") or os.environ.get("GWH_KEEP_TEST_CLUSTER"):
-        return
-    marker = _started_marker()
-    if marker.exists():
-        controlplane.down(CLUSTER_NAME, progress=print)
-        marker.unlink(missing_ok=True)
