@@ -14,6 +14,7 @@ from harness.cli import (
     conformance_commands,
     reference_commands,
     report_commands,
+    run_commands,
 )
 from harness.cluster.errors import ClusterError
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    run_commands.register(sub)
     cluster_commands.register(sub)
     report_commands.register(sub)
     reference_commands.register(sub)

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import harness
 import harness.cluster
 from harness.cli.bench_commands import default_run_dir
+from harness.main_job import run_conformance
 
 if TYPE_CHECKING:
     from harness.cli import Output
-
-
-def suites_dir() -> Path:
-    """`suites/conformance` beside the installed `harness` package (a path, not an import)."""
-    return Path(harness.__file__).resolve().parent.parent / "suites" / "conformance"
 
 
 def register(sub: Any) -> None:
@@ -56,30 +49,8 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_conformance)
 
 
-def pytest_command(
-    args: argparse.Namespace, cluster: harness.cluster.Cluster, run_dir: Path
-) -> list[str]:
-    report = args.report_output or run_dir / "conformance-report.yaml"
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(suites_dir()),
-        "-p",
-        "no:cacheprovider",
-        "--gateway-class",
-        args.gateway_class,
-        "--kubeconfig",
-        str(cluster.kubeconfig),
-        "--report-output",
-        str(report),
-        "--results-output",
-        str(run_dir / "conformance-results.json"),
-        f"--junitxml={run_dir / 'junit.xml'}",
-        "-q",
-    ]
-    if cluster.context:
-        cmd += ["--context", cluster.context]
+def plugin_options(args: argparse.Namespace) -> list[str]:
+    options: list[str] = []
     for flag, value in (
         ("--profiles", args.profiles),
         ("--supported-features", args.supported_features),
@@ -88,13 +59,13 @@ def pytest_command(
         ("--run-test", args.run_test),
     ):
         if value:
-            cmd += [flag, value]
+            options += [flag, value]
     if args.all_features:
-        cmd.append("--all-features")
+        options.append("--all-features")
     extra = list(args.pytest_args)
     if extra and extra[0] == "--":
         extra = extra[1:]
-    return cmd + extra
+    return options + extra
 
 
 def cmd_conformance(args: argparse.Namespace, out: Output) -> int:
@@ -102,9 +73,13 @@ def cmd_conformance(args: argparse.Namespace, out: Output) -> int:
         args.name, args.provider, kubeconfig=args.kubeconfig, context=args.context
     )
     run_dir = args.output or default_run_dir()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    cmd = pytest_command(args, cluster, run_dir)
     out.progress(f"Running conformance against GatewayClass {args.gateway_class} …")
-    code = subprocess.run(cmd).returncode
+    code = run_conformance(
+        cluster,
+        args.gateway_class,
+        run_dir,
+        options=plugin_options(args),
+        report_output=args.report_output,
+    )
     out.result(f"Conformance results in {run_dir}", {"output": str(run_dir), "exit_code": code})
     return code

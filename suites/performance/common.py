@@ -6,8 +6,9 @@ import base64
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from harness.bench import BenchContext, ScenarioResult
+from harness.bench import BenchContext, ScenarioResult, wait_for_status
 from harness.cluster.local import pki
 from harness.load import LoadMode, LoadResult, LoadSpec, TlsSettings, run_load
 
@@ -56,9 +57,26 @@ def https_listener(name: str, port: int, secret: str) -> dict[str, Any]:
     }
 
 
+def _wait_serving(url: str, host: str) -> None:
+    """Programmed means "ready soon": wait (bounded) until the route really answers 200."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        return
+    wait_for_status(
+        parts.hostname,
+        parts.port or 80,
+        parts.path or "/",
+        200,
+        host_header=host,
+        interval=0.05,
+        timeout=30,
+    )
+
+
 def closed_loop(
     ctx: BenchContext, url: str, *, host: str = BENCH_HOST, ca_file: Path | None = None
 ) -> LoadResult:
+    _wait_serving(url, host)
     return run_load(
         LoadSpec(
             url=url,

@@ -1,0 +1,152 @@
+"""The main job: a cluster, an implementation, a conformance verdict and a performance report.
+
+`gwh run` is a thin layer over `run_main_job`; `run_conformance` is shared with
+`gwh conformance`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import harness
+import harness.cluster
+from harness.bench import run_bench
+from harness.cluster import Cluster, ClusterError
+from harness.report.writer import write_report
+from harness.results.assemble import assemble_run
+
+Progress = Callable[[str], None]
+REFERENCE_GATEWAY_CLASS = "gateway-harness"
+IMPLEMENTATIONS_GROUP = "gateway_harness.implementations"
+
+
+def suites_dir() -> Path:
+    """`suites/conformance` beside the installed `harness` package (a path, not an import)."""
+    return Path(harness.__file__).resolve().parent.parent / "suites" / "conformance"
+
+
+def conformance_command(
+    cluster: Cluster,
+    gateway_class: str,
+    run_dir: Path,
+    *,
+    options: Sequence[str] = (),
+    report_output: Path | None = None,
+) -> list[str]:
+    """The pytest command line that runs the conformance suites into `run_dir`."""
+    cmd = [
+        sys.executable, "-m", "pytest", str(suites_dir()),
+        "-p", "no:cacheprovider",
+        "--gateway-class", gateway_class,
+        "--kubeconfig", str(cluster.kubeconfig),
+        "--report-output", str(report_output or run_dir / "conformance-report.yaml"),
+        "--results-output", str(run_dir / "conformance-results.json"),
+        f"--junitxml={run_dir / 'junit.xml'}",
+        "-q",
+    ]  # fmt: skip
+    if cluster.context:
+        cmd += ["--context", cluster.context]
+    return cmd + list(options)
+
+
+def run_conformance(
+    cluster: Cluster,
+    gateway_class: str,
+    run_dir: Path,
+    *,
+    options: Sequence[str] = (),
+    report_output: Path | None = None,
+) -> int:
+    """Run the suites; returns pytest's exit code (0 = every selected test passed)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cmd = conformance_command(
+        cluster, gateway_class, run_dir, options=options, report_output=report_output
+    )
+    return subprocess.run(cmd).returncode
+
+
+def install_reference(cluster: Cluster, progress: Progress) -> None:
+    """Install the bundled implementation through its entry point (harness never imports it)."""
+    found = [
+        ep for ep in metadata.entry_points(group=IMPLEMENTATIONS_GROUP) if ep.name == "reference"
+    ]
+    if not found:
+        raise ClusterError(
+            "the reference implementation is not installed",
+            hint="install the package from the repository with `pip install -e .`",
+        )
+    found[0].load().install(cluster, gateway_class=REFERENCE_GATEWAY_CLASS, progress=progress)
+
+
+@dataclasses.dataclass
+class MainJobOptions:
+    provider: str = "local"
+    name: str = "default"
+    kubeconfig: str | None = None
+    context: str | None = None
+    gateway_class: str = REFERENCE_GATEWAY_CLASS
+    profiles: str = "GATEWAY-HTTP"
+    bench: bool = True
+    output: Path | None = None
+    cluster_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class MainJobOutcome:
+    run_dir: Path
+    conformance_exit_code: int
+    report_html: Path
+    summary_md: Path
+
+    @property
+    def passed(self) -> bool:
+        return self.conformance_exit_code == 0
+
+
+def run_main_job(options: MainJobOptions, run_dir: Path, progress: Progress) -> MainJobOutcome:
+    """Cluster up (local: built once), implementation installed, conformance, quick bench,
+    report. The conformance exit code is the verdict."""
+    provider = harness.cluster.provider_for(
+        options.provider,
+        name=options.name,
+        kubeconfig=options.kubeconfig,
+        context=options.context,
+    )
+    progress(f"[1/5] cluster ({options.provider}) …")
+    if options.provider == "existing":
+        cluster = provider.cluster()
+    else:
+        cluster = provider.up(progress=progress, **options.cluster_options)
+    progress(f"[2/5] implementation: GatewayClass {options.gateway_class} …")
+    if options.gateway_class == REFERENCE_GATEWAY_CLASS and options.provider == "local":
+        install_reference(cluster, progress)
+    progress(f"[3/5] conformance ({options.profiles}) …")
+    code = run_conformance(
+        cluster, options.gateway_class, run_dir, options=["--profiles", options.profiles]
+    )
+    if options.bench:
+        progress("[4/5] quick benchmark …")
+        run_bench(
+            cluster,
+            gateway_class=options.gateway_class,
+            profile="quick",
+            output_dir=run_dir,
+            progress=progress,
+        )
+    else:
+        progress("[4/5] benchmark skipped (--no-bench)")
+    progress("[5/5] report …")
+    assemble_run(run_dir, command=["gwh", "run"])
+    written = write_report(run_dir)
+    return MainJobOutcome(
+        run_dir=run_dir,
+        conformance_exit_code=code,
+        report_html=written.html,
+        summary_md=written.summary,
+    )
