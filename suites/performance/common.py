@@ -98,6 +98,7 @@ def open_loop(
     host: str = BENCH_HOST,
     seconds: float | None = None,
 ) -> LoadResult:
+    _wait_serving(url, host)
     return run_load(
         LoadSpec(
             url=url,
