@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -60,9 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # A CI job's timeout sends SIGTERM: unwind like Ctrl-C so every run removes what it made.
+    signal.signal(signal.SIGTERM, _terminate)
     out = Output(args.quiet, args.json)
     handler: Callable[[argparse.Namespace, Output], int] = args.handler
     try:
