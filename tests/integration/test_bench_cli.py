@@ -99,3 +99,50 @@ def test_route_churn_and_provisioning_write_their_results(
 
     namespaces = client.CoreV1Api(local_cluster.api_client()).list_namespace().items
     assert not [n.metadata.name for n in namespaces if n.metadata.name.startswith("gwh-bench-")]
+
+
+def test_sigterm_mid_run_removes_what_the_run_created(
+    local_cluster: LocalClusterHandle, reference: str, tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    from kubernetes import client
+
+    core = client.CoreV1Api(local_cluster.api_client())
+
+    def bench_namespaces() -> list[str]:
+        return [
+            n.metadata.name
+            for n in core.list_namespace().items
+            if n.metadata.name.startswith("gwh-bench-")
+        ]
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "bench",
+            "--name",
+            local_cluster.name,
+            "--quick",
+            "--output",
+            str(tmp_path),
+            "--duration",
+            "30",
+            "route-churn",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not bench_namespaces() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert bench_namespaces(), "the run never created its namespace"
+    time.sleep(3)  # well inside the run
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 130, err
+    assert bench_namespaces() == []
