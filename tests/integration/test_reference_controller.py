@@ -345,7 +345,7 @@ def http_get(ip: str, path: str, host: str) -> tuple[int, dict[str, Any] | None]
 def data_plane(env: Env) -> str:
     """An echo backend and a Gateway admitting routes from all namespaces; its address."""
     if not _node_ready(env):
-        pytest.skip("the local cluster has no Ready node (node agent not running)")
+        pytest.fail("the local cluster has no Ready node (node agent not running)")
     env.apps.create_namespaced_deployment(env.namespace, echo_deployment("echo", env.namespace, 1))
     env.core.create_namespaced_service(env.namespace, service("echo", env.namespace))
     env.core.create_namespaced_secret(env.namespace, tls_secret_body(env.namespace))

@@ -31,7 +31,7 @@ def chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    pytest.skip("no headless Chromium: install it with `apt-get install -y chromium`")
+    pytest.fail("no headless Chromium: install it with `apt-get install -y chromium`")
 
 
 def run_chromium(page: Path, profile: Path, *extra: str) -> str:
