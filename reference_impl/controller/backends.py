@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from reference_impl.controller.constants import GATEWAY_GROUP
-from reference_impl.controller.features import BACKEND_APP_PROTOCOLS
-from reference_impl.controller.model import Obj, Snapshot
+from reference_impl.controller.features import BACKEND_APP_PROTOCOLS, GRPC_BACKEND_APP_PROTOCOLS
+from reference_impl.controller.model import Key, Obj, Snapshot
 from reference_impl.controller.references import is_permitted
 
 
@@ -21,6 +21,10 @@ class ResolvedBackend:
     message: str
     app_protocol: str | None = None
     endpoints: tuple[tuple[str, int], ...] = ()
+    service: Key | None = None
+    """(namespace, name) of the resolved Service (BackendTLSPolicy targets it)."""
+    port_name: str | None = None
+    """Name of the Service port (a BackendTLSPolicy sectionName selects it)."""
 
     @property
     def valid(self) -> bool:
@@ -74,7 +78,9 @@ def resolve_backend(
             label, "BackendNotFound", f"Service {namespace}/{name} has no port {port}"
         )
     app_protocol = service_port.get("appProtocol")
-    if app_protocol not in BACKEND_APP_PROTOCOLS:
+    allowed = GRPC_BACKEND_APP_PROTOCOLS if route_kind == "GRPCRoute" else BACKEND_APP_PROTOCOLS
+    # TLSRoute forwards raw bytes: the Service's application protocol does not matter.
+    if route_kind != "TLSRoute" and app_protocol not in allowed:
         return ResolvedBackend(
             label,
             "UnsupportedProtocol",
@@ -88,6 +94,8 @@ def resolve_backend(
         "",
         app_protocol or None,
         ready_endpoints(snapshot, namespace, name, service_port),
+        (namespace, name),
+        service_port.get("name") or None,
     )
 
 

@@ -8,17 +8,25 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from reference_impl.controller.backend_tls import BackendTLSIndex, evaluate_backend_tls_policies
+from reference_impl.controller.backend_tls_status import (
+    backend_tls_policy_status,
+    has_our_ancestors,
+)
 from reference_impl.controller.constants import GATEWAY_KEY_LABEL
 from reference_impl.controller.gateway_status import gateway_status
-from reference_impl.controller.gateway_view import owned_gateways
+from reference_impl.controller.gateway_view import GatewayView, owned_gateways
 from reference_impl.controller.gatewayclass import evaluate_gateway_class, is_owned_class
+from reference_impl.controller.grpc_rules import grpc_rule_problem
 from reference_impl.controller.model import Key, Obj, Snapshot, key_of
 from reference_impl.controller.naming import gateway_hash, proxy_name
 from reference_impl.controller.provisioning import ProxyObjects, desired_proxy_objects
 from reference_impl.controller.route_attachment import ParentAttachment, attach_route
-from reference_impl.controller.route_rules import rule_problem
+from reference_impl.controller.route_collisions import AttachedRoute, resolve_kind_collisions
+from reference_impl.controller.route_rules import all_backend_refs, rule_problem
 from reference_impl.controller.route_status import resolve_route_refs, route_status
 from reference_impl.controller.translate import Table, routing_table
 
@@ -34,6 +42,17 @@ class ComputeResult:
     http_route_statuses: dict[Key, dict[str, Any]]
     routing_tables: dict[Key, Table]
     proxies: dict[Key, ProxyObjects]
+    grpc_route_statuses: dict[Key, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    tls_route_statuses: dict[Key, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    backend_tls_policy_statuses: dict[Key, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+
+RouteResult = tuple[Obj, list[ParentAttachment], list[str | None]]
+RULE_PROBLEM_BY_KIND: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "HTTPRoute": rule_problem,
+    "GRPCRoute": grpc_rule_problem,
+    "TLSRoute": lambda rule: None,
+}
 
 
 def compute(snapshot: Snapshot, proxy_image: str) -> ComputeResult:
@@ -49,31 +68,31 @@ def compute(snapshot: Snapshot, proxy_image: str) -> ComputeResult:
             accepted_classes.add(name)
 
     gateways = owned_gateways(snapshot, accepted_classes)
-    route_results: list[tuple[Obj, list[ParentAttachment], list[str | None]]] = []
-    route_statuses: dict[Key, dict[str, Any]] = {}
+    evaluated: list[AttachedRoute] = []
+    for kind, routes in (
+        ("HTTPRoute", snapshot.http_routes),
+        ("GRPCRoute", snapshot.grpc_routes),
+        ("TLSRoute", snapshot.tls_routes),
+    ):
+        evaluated += _attach_routes(snapshot, kind, routes, gateways)
+    resolve_kind_collisions(evaluated)
+    route_results: list[RouteResult] = []
     attached: dict[Key, Counter[str]] = {key: Counter() for key in gateways}
-    for key, route in sorted(snapshot.http_routes.items()):
-        try:
-            rules = (route.get("spec") or {}).get("rules") or []
-            problems = [rule_problem(rule) for rule in rules]
-            attachments = attach_route(snapshot, route, "HTTPRoute", gateways, problems)
-            if not attachments and not _has_our_parents(snapshot, route):
-                continue
-            refs = resolve_route_refs(snapshot, route, "HTTPRoute")
-            route_statuses[key] = route_status(snapshot, route, attachments, refs, problems)
-        except Exception:  # one odd object must not stall every other one
-            log.exception("HTTPRoute %s/%s skipped: it could not be evaluated", *key)
+    statuses_by_kind: dict[str, dict[Key, dict[str, Any]]] = {
+        "HTTPRoute": {},
+        "GRPCRoute": {},
+        "TLSRoute": {},
+    }
+    for item in evaluated:
+        status = _route_status(snapshot, item)
+        if status is None:
             continue
-        route_results.append((route, attachments, problems))
-        listeners_of_route: dict[Key, set[str]] = {}
-        for attachment in attachments:
-            if attachment.accepted:
-                listeners_of_route.setdefault(attachment.gateway, set()).update(
-                    attachment.listener_hostnames
-                )
-        for gateway_key, names in listeners_of_route.items():
-            attached[gateway_key].update(names)
+        statuses_by_kind[item.kind][key_of(item.route)] = status
+        route_results.append((item.route, item.attachments, item.problems))
+        _count_attached(item.attachments, attached)
 
+    policies = evaluate_backend_tls_policies(snapshot)
+    policy_statuses = _policy_statuses(snapshot, policies, route_results)
     gateway_statuses: dict[Key, dict[str, Any]] = {}
     tables: dict[Key, Table] = {}
     proxies: dict[Key, ProxyObjects] = {}
@@ -87,9 +106,107 @@ def compute(snapshot: Snapshot, proxy_image: str) -> ComputeResult:
             and _accepted(gateway_statuses[key])
             and not _being_deleted(snapshot, view.gateway)
         ):
-            tables[key] = routing_table(snapshot, view, route_results)
+            tables[key] = routing_table(snapshot, view, route_results, policies)
             proxies[key] = desired_proxy_objects(view, proxy_image)
-    return ComputeResult(class_statuses, gateway_statuses, route_statuses, tables, proxies)
+    return ComputeResult(
+        class_statuses,
+        gateway_statuses,
+        statuses_by_kind["HTTPRoute"],
+        tables,
+        proxies,
+        statuses_by_kind["GRPCRoute"],
+        statuses_by_kind["TLSRoute"],
+        policy_statuses,
+    )
+
+
+def _attach_routes(
+    snapshot: Snapshot, kind: str, routes: Mapping[Key, Obj], gateways: Mapping[Key, GatewayView]
+) -> list[AttachedRoute]:
+    """Rule problems and parent attachments of every route of one kind."""
+    problem_of = RULE_PROBLEM_BY_KIND[kind]
+    result: list[AttachedRoute] = []
+    for key, route in sorted(routes.items()):
+        try:
+            rules = (route.get("spec") or {}).get("rules") or []
+            problems = [problem_of(rule) for rule in rules]
+            attachments = attach_route(snapshot, route, kind, gateways, problems)
+        except Exception:  # one odd object must not stall every other one
+            log.exception("%s %s/%s skipped: it could not be evaluated", kind, *key)
+            continue
+        typed = route if route.get("kind") == kind else {**route, "kind": kind}
+        result.append(AttachedRoute(kind, typed, problems, attachments))
+    return result
+
+
+def _route_status(snapshot: Snapshot, item: AttachedRoute) -> dict[str, Any] | None:
+    """The route's status, or None when it concerns no Gateway of ours (nor did it before)."""
+    if not item.attachments and not _has_our_parents(snapshot, item.route):
+        return None
+    try:
+        refs = resolve_route_refs(snapshot, item.route, item.kind)
+        return route_status(snapshot, item.route, item.attachments, refs, item.problems)
+    except Exception:  # one odd object must not stall every other one
+        log.exception("%s %s/%s skipped: it could not be evaluated", item.kind, *key_of(item.route))
+        return None
+
+
+def _count_attached(
+    attachments: Sequence[ParentAttachment], attached: dict[Key, Counter[str]]
+) -> None:
+    """attachedRoutes: a route counts once per listener it is accepted on."""
+    listeners_of_route: dict[Key, set[str]] = {}
+    for attachment in attachments:
+        if attachment.accepted:
+            listeners_of_route.setdefault(attachment.gateway, set()).update(
+                attachment.listener_hostnames
+            )
+    for gateway_key, names in listeners_of_route.items():
+        attached[gateway_key].update(names)
+
+
+def _policy_statuses(
+    snapshot: Snapshot, policies: BackendTLSIndex, route_results: Sequence[RouteResult]
+) -> dict[Key, dict[str, Any]]:
+    """BackendTLSPolicy statuses: ancestors are the Gateways whose accepted routes use a target."""
+    gateways_of_service = services_in_use(route_results)
+    statuses: dict[Key, dict[str, Any]] = {}
+    for key, policy in sorted(snapshot.backend_tls_policies.items()):
+        evaluation = policies.policies[key]
+        ancestors: set[Key] = set()
+        for namespace, service, _ in _all_targets(snapshot, policy):
+            ancestors |= gateways_of_service.get((namespace, service), set())
+        if not ancestors and not has_our_ancestors(snapshot, policy):
+            continue
+        statuses[key] = backend_tls_policy_status(snapshot, policy, evaluation, sorted(ancestors))
+    return statuses
+
+
+def _all_targets(snapshot: Snapshot, policy: Obj) -> list[tuple[str, str, str | None]]:
+    """Every Service a policy names (existing or not): its Gateways hear about it either way."""
+    namespace, _ = key_of(policy)
+    return [
+        (namespace, str(ref.get("name") or ""), ref.get("sectionName"))
+        for ref in (policy.get("spec") or {}).get("targetRefs") or ()
+        if (ref.get("group") or "") == "" and ref.get("kind") == "Service"
+    ]
+
+
+def services_in_use(route_results: Sequence[RouteResult]) -> dict[Key, set[Key]]:
+    """(namespace, Service) -> the Gateways where an accepted route sends traffic to it."""
+    result: dict[Key, set[Key]] = {}
+    for route, attachments, _ in route_results:
+        gateways = {a.gateway for a in attachments if a.accepted}
+        if not gateways:
+            continue
+        namespace, _ = key_of(route)
+        for rule in (route.get("spec") or {}).get("rules") or ():
+            for ref in all_backend_refs(rule):
+                if (ref.get("group") or "") != "" or (ref.get("kind") or "Service") != "Service":
+                    continue
+                service = (str(ref.get("namespace") or namespace), str(ref.get("name") or ""))
+                result.setdefault(service, set()).update(gateways)
+    return result
 
 
 def _accepted(status: dict[str, Any]) -> bool:

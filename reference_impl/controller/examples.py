@@ -216,3 +216,111 @@ def self_signed_pem(host: str = "example.org") -> tuple[str, str]:
         serialization.NoEncryption(),
     ).decode()
     return cert_pem, key_pem
+
+
+def grpc_route(
+    name: str = "grpc-route",
+    namespace: str = "infra",
+    parents: list[Obj] | None = None,
+    rules: list[Obj] | None = None,
+    hostnames: list[str] | None = None,
+    generation: int = 1,
+    created: str = "2026-11-26T00:00:00Z",
+) -> Obj:
+    """A GRPCRoute (parent Gateway infra/gw, one rule to Service 'backend' by default)."""
+    spec: Obj = {
+        "parentRefs": parents if parents is not None else [{"name": "gw", "namespace": "infra"}],
+        "rules": rules if rules is not None else [{"backendRefs": [backend_ref("backend")]}],
+    }
+    if hostnames is not None:
+        spec["hostnames"] = hostnames
+    return {
+        "apiVersion": f"{GATEWAY_GROUP}/v1",
+        "kind": "GRPCRoute",
+        "metadata": _meta(name, namespace, generation, creationTimestamp=created),
+        "spec": spec,
+    }
+
+
+def tls_route(
+    name: str = "tls-route",
+    namespace: str = "infra",
+    parents: list[Obj] | None = None,
+    backend_refs: list[Obj] | None = None,
+    hostnames: list[str] | None = None,
+    generation: int = 1,
+) -> Obj:
+    """A TLSRoute (parent Gateway infra/gw, SNI abc.example.com to Service 'backend':8443)."""
+    return {
+        "apiVersion": f"{GATEWAY_GROUP}/v1",
+        "kind": "TLSRoute",
+        "metadata": _meta(name, namespace, generation),
+        "spec": {
+            "parentRefs": parents
+            if parents is not None
+            else [{"name": "gw", "namespace": "infra"}],
+            "hostnames": hostnames if hostnames is not None else ["abc.example.com"],
+            "rules": [
+                {
+                    "backendRefs": backend_refs
+                    if backend_refs is not None
+                    else [backend_ref("backend", 8443)]
+                }
+            ],
+        },
+    }
+
+
+def tls_listener(
+    name: str = "tls",
+    port: int = 443,
+    mode: str = "Passthrough",
+    hostname: str | None = None,
+    secret: str | None = None,
+) -> Obj:
+    """A protocol TLS listener (Terminate ones name their certificate Secret)."""
+    tls: Obj = {"mode": mode}
+    if secret is not None:
+        tls["certificateRefs"] = [{"name": secret}]
+    return listener(name, port, "TLS", hostname, tls=tls)
+
+
+def backend_tls_policy(
+    name: str = "backend-tls",
+    namespace: str = "infra",
+    service_name: str = "backend",
+    section: str | None = None,
+    ca_refs: list[Obj] | None = None,
+    hostname: str = "abc.example.com",
+    generation: int = 1,
+    created: str = "2026-11-26T00:00:00Z",
+    **validation: Any,
+) -> Obj:
+    """A BackendTLSPolicy for one Service, trusting ConfigMap 'backend-ca' by default."""
+    target: Obj = {"group": "", "kind": "Service", "name": service_name}
+    if section is not None:
+        target["sectionName"] = section
+    refs = (
+        ca_refs
+        if ca_refs is not None
+        else [{"group": "", "kind": "ConfigMap", "name": "backend-ca"}]
+    )
+    spec_validation: Obj = {"hostname": hostname, **validation}
+    if refs:
+        spec_validation["caCertificateRefs"] = refs
+    return {
+        "apiVersion": f"{GATEWAY_GROUP}/v1",
+        "kind": "BackendTLSPolicy",
+        "metadata": _meta(name, namespace, generation, creationTimestamp=created),
+        "spec": {"targetRefs": [target], "validation": spec_validation},
+    }
+
+
+def config_map(name: str, namespace: str, data: dict[str, str]) -> Obj:
+    """A ConfigMap."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _meta(name, namespace),
+        "data": data,
+    }

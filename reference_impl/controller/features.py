@@ -2,12 +2,18 @@
 
 `SUPPORTED_FEATURES` is published in GatewayClass `status.supportedFeatures` (sorted); the
 conformance suite infers the tests to run from it, so list only what the proxy implements.
-Left out on purpose: GatewayStaticAddresses (the LB pool decides addresses), TLS/TCP/UDP/GRPC
-routes, ListenerSet, BackendTLSPolicy, frontend/backend client certificates, the experimental
-HTTPRouteRetry* and HTTPRouteDestinationPortMatching, backendRef-level URLRewrite/RequestRedirect.
+Left out on purpose: GatewayStaticAddresses (the LB pool decides addresses), TCP/UDP routes,
+ListenerSet, frontend/backend client certificates, the experimental HTTPRouteRetry* and
+HTTPRouteDestinationPortMatching, backendRef-level URLRewrite/RequestRedirect.
+
+GRPCRoute, TLSRoute and BackendTLSPolicy are computed by the controller but switched on only
+through `DataPlaneSupport`: until the proxy serves them (`PROXY_SUPPORT`), listeners do not list
+those kinds, tables carry no such entries and their features stay in `PENDING_PROXY_SUPPORT`.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 SUPPORTED_FEATURES: frozenset[str] = frozenset(
     {
@@ -47,11 +53,75 @@ SUPPORTED_FEATURES: frozenset[str] = frozenset(
     }
 )
 
-SUPPORTED_LISTENER_PROTOCOLS: frozenset[str] = frozenset({"HTTP", "HTTPS"})
+
+@dataclasses.dataclass(frozen=True)
+class DataPlaneSupport:
+    """What the proxy serves beyond HTTPRoute: the one switch for GRPCRoute, TLSRoute and TLS."""
+
+    route_kinds: frozenset[str]
+    """Route kinds the proxy accepts in a table (listeners advertise only these)."""
+    tls_listener_modes: frozenset[str]
+    """`tls.mode` values of protocol TLS listeners the proxy serves (empty: TLS unsupported)."""
+    backend_tls: bool
+    """Whether the proxy originates TLS to backends (Backend.tls, BackendTLSPolicy)."""
+
+
+PROXY_SUPPORT = DataPlaneSupport(
+    route_kinds=frozenset({"HTTPRoute"}), tls_listener_modes=frozenset(), backend_tls=False
+)
+"""What reference_impl/proxy serves today; widen it (nothing else) when the proxy learns more."""
+
+FULL_SUPPORT = DataPlaneSupport(
+    route_kinds=frozenset({"HTTPRoute", "GRPCRoute", "TLSRoute"}),
+    tls_listener_modes=frozenset({"Passthrough", "Terminate"}),
+    backend_tls=True,
+)
+"""Everything the controller can compute (routing_table.md documents its table shape)."""
+
+PENDING_PROXY_SUPPORT: frozenset[str] = frozenset(
+    {
+        "GRPCRoute",
+        "TLSRoute",
+        "TLSRouteModeTerminate",
+        "BackendTLSPolicy",
+        "BackendTLSPolicySANValidation",
+    }
+)
+"""Features the controller implements that are advertised once the proxy serves them."""
+
+BASE_LISTENER_PROTOCOLS: frozenset[str] = frozenset({"HTTP", "HTTPS"})
 ROUTE_KINDS_BY_PROTOCOL: dict[str, tuple[str, ...]] = {
-    "HTTP": ("HTTPRoute",),
-    "HTTPS": ("HTTPRoute",),
+    "HTTP": ("HTTPRoute", "GRPCRoute"),
+    "HTTPS": ("HTTPRoute", "GRPCRoute"),
+    "TLS": ("TLSRoute",),
 }
+"""Route kinds compatible with each listener protocol (before DataPlaneSupport filters them)."""
+
+
+def listener_protocols(support: DataPlaneSupport) -> frozenset[str]:
+    """Listener protocols accepted: HTTP and HTTPS, plus TLS once the proxy serves a TLS mode."""
+    return BASE_LISTENER_PROTOCOLS | ({"TLS"} if support.tls_listener_modes else set())
+
+
+def route_kinds_for(protocol: str, support: DataPlaneSupport) -> tuple[str, ...]:
+    """Route kinds a listener of that protocol admits with this data plane."""
+    return tuple(k for k in ROUTE_KINDS_BY_PROTOCOL.get(protocol, ()) if k in support.route_kinds)
+
+
+def supported_features(support: DataPlaneSupport) -> frozenset[str]:
+    """SUPPORTED_FEATURES plus the pending features this data plane really serves."""
+    extra: set[str] = set()
+    if "GRPCRoute" in support.route_kinds:
+        extra.add("GRPCRoute")
+    if "TLSRoute" in support.route_kinds and "Passthrough" in support.tls_listener_modes:
+        extra.add("TLSRoute")
+    if "TLSRoute" in support.route_kinds and "Terminate" in support.tls_listener_modes:
+        extra.add("TLSRouteModeTerminate")
+    if support.backend_tls:
+        extra |= {"BackendTLSPolicy", "BackendTLSPolicySANValidation"}
+    return SUPPORTED_FEATURES | (extra & PENDING_PROXY_SUPPORT)
+
+
 SUPPORTED_ADDRESS_TYPES: frozenset[str] = frozenset({"IPAddress"})
 
 PATH_MATCH_TYPES: frozenset[str] = frozenset({"Exact", "PathPrefix", "RegularExpression"})
@@ -71,6 +141,13 @@ RULE_FILTER_TYPES: frozenset[str] = frozenset(
     }
 )
 BACKEND_FILTER_TYPES: frozenset[str] = RULE_FILTER_TYPES
+GRPC_METHOD_MATCH_TYPES: frozenset[str] = frozenset({"Exact", "RegularExpression"})
+GRPC_HEADER_MATCH_TYPES: frozenset[str] = frozenset({"Exact", "RegularExpression"})
+GRPC_FILTER_TYPES: frozenset[str] = frozenset(
+    {"RequestHeaderModifier", "ResponseHeaderModifier", "RequestMirror"}
+)
+"""GRPCRoute filters (rule and backendRef level); ExtensionRefs are unresolvable as for HTTP."""
+WELL_KNOWN_CA_CERTIFICATES: frozenset[str] = frozenset({"System"})
 PATH_MODIFIER_TYPES: frozenset[str] = frozenset({"ReplaceFullPath", "ReplacePrefixMatch"})
 REDIRECT_SCHEMES: frozenset[str] = frozenset({"http", "https"})
 REDIRECT_STATUS_CODES: frozenset[int] = frozenset({301, 302, 303, 307, 308})
@@ -79,8 +156,10 @@ BACKEND_APP_PROTOCOLS: frozenset[str | None] = frozenset(
     {None, "", "http", "HTTP", "kubernetes.io/h2c", "kubernetes.io/ws"}
 )
 """Service port appProtocols the proxy speaks to a backend; others -> UnsupportedProtocol."""
+GRPC_BACKEND_APP_PROTOCOLS: frozenset[str | None] = frozenset({None, "", "kubernetes.io/h2c"})
+"""gRPC needs HTTP/2: GRPCRoute backends are dialled h2c (h2 over TLS with a BackendTLSPolicy)."""
 
 
-def supported_features_status() -> list[dict[str, str]]:
+def supported_features_status(support: DataPlaneSupport = PROXY_SUPPORT) -> list[dict[str, str]]:
     """GatewayClass status.supportedFeatures: sorted ascending by name."""
-    return [{"name": name} for name in sorted(SUPPORTED_FEATURES)]
+    return [{"name": name} for name in sorted(supported_features(support))]

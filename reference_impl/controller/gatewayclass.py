@@ -52,5 +52,5 @@ def evaluate_gateway_class(snapshot: Snapshot, gateway_class: Obj) -> GatewayCla
     status["conditions"] = merge_conditions(
         old.get("conditions"), [accepted], GATEWAY_CLASS_CONDITION_TYPES, snapshot.now
     )
-    status["supportedFeatures"] = supported_features_status()
+    status["supportedFeatures"] = supported_features_status(snapshot.data_plane)
     return GatewayClassResult(name, accepted["status"] == "True", status)

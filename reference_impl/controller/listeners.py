@@ -11,8 +11,9 @@ from reference_impl.controller.certificates import resolve_certificate_ref
 from reference_impl.controller.conditions import Condition, condition
 from reference_impl.controller.constants import ADMIN_PORT, GATEWAY_GROUP
 from reference_impl.controller.features import (
-    ROUTE_KINDS_BY_PROTOCOL,
-    SUPPORTED_LISTENER_PROTOCOLS,
+    DataPlaneSupport,
+    listener_protocols,
+    route_kinds_for,
 )
 from reference_impl.controller.hostnames import intersect
 from reference_impl.controller.model import Obj, Snapshot, key_of
@@ -60,6 +61,13 @@ class ListenerEval:
         return str(value) if value else None
 
     @property
+    def tls_mode(self) -> str | None:
+        """`tls.mode` of HTTPS (always Terminate) and TLS listeners (default Terminate)."""
+        if self.protocol not in ("HTTPS", "TLS"):
+            return None
+        return str((self.spec.get("tls") or {}).get("mode") or "Terminate")
+
+    @property
     def accepted(self) -> bool:
         return self.accepted_reason == "Accepted" and self.conflict_reason is None
 
@@ -70,7 +78,7 @@ class ListenerEval:
     @property
     def programmed(self) -> bool:
         """Whether the proxy gets it: accepted, certificates usable, a route kind left."""
-        certs_ok = self.protocol != "HTTPS" or (
+        certs_ok = self.tls_mode != "Terminate" or (
             bool(self.certificates)
             and self.refs_reason
             in (
@@ -138,25 +146,42 @@ def evaluate_listeners(snapshot: Snapshot, gateway: Obj) -> list[ListenerEval]:
 
 def _evaluate_one(snapshot: Snapshot, namespace: str, spec: Mapping[str, Any]) -> ListenerEval:
     protocol = str(spec.get("protocol") or "")
-    if protocol not in SUPPORTED_LISTENER_PROTOCOLS:
+    protocols = listener_protocols(snapshot.data_plane)
+    if protocol not in protocols:
         return ListenerEval(
             spec=spec,
             supported_kinds=[],
             accepted_reason="UnsupportedProtocol",
-            accepted_message=f"Protocol {protocol!r} is not supported (supported: HTTP, HTTPS)",
+            accepted_message=f"Protocol {protocol!r} is not supported "
+            f"(supported: {', '.join(sorted(protocols))})",
         )
     result = ListenerEval(spec=spec, supported_kinds=[])
-    _evaluate_kinds(result, protocol)
+    _evaluate_kinds(result, protocol, snapshot.data_plane)
     if int(spec.get("port") or 0) == ADMIN_PORT:
         result.accepted_reason = "PortUnavailable"
         result.accepted_message = f"Port {ADMIN_PORT} is the proxy's admin port"
     if protocol == "HTTPS":
         _evaluate_tls(snapshot, namespace, result)
+    if protocol == "TLS":
+        _evaluate_tls_listener(snapshot, namespace, result)
     return result
 
 
-def _evaluate_kinds(result: ListenerEval, protocol: str) -> None:
-    compatible = ROUTE_KINDS_BY_PROTOCOL[protocol]
+def _evaluate_tls_listener(snapshot: Snapshot, namespace: str, result: ListenerEval) -> None:
+    """TLS listeners: a mode the proxy serves; Terminate needs certificates as HTTPS does."""
+    mode = result.tls_mode or "Terminate"
+    if mode not in snapshot.data_plane.tls_listener_modes:
+        # TLSRouteListenerTerminateNotSupported expects exactly this, and no route kind.
+        result.accepted_reason = "UnsupportedValue"
+        result.accepted_message = f"TLS mode {mode!r} is not supported on TLS listeners"
+        result.supported_kinds = []
+        return
+    if mode == "Terminate":
+        _evaluate_tls(snapshot, namespace, result)
+
+
+def _evaluate_kinds(result: ListenerEval, protocol: str, support: DataPlaneSupport) -> None:
+    compatible = route_kinds_for(protocol, support)
     requested = (result.spec.get("allowedRoutes") or {}).get("kinds") or []
     if not requested:
         result.supported_kinds = [{"group": GATEWAY_GROUP, "kind": k} for k in compatible]
@@ -190,7 +215,9 @@ def _evaluate_tls(snapshot: Snapshot, namespace: str, result: ListenerEval) -> N
     if not refs:
         if result.refs_resolved:
             result.refs_reason = "InvalidCertificateRef"
-            result.refs_message = "HTTPS listener has no tls.certificateRefs"
+            result.refs_message = (
+                f"{result.protocol} listener with mode Terminate has no tls.certificateRefs"
+            )
         return
     failures: list[str] = []
     first_reason: str | None = None
@@ -213,10 +240,11 @@ def _mark_conflicts(listeners: list[ListenerEval]) -> None:
     """Conflicts among supported listeners: no winner, every indistinct listener loses."""
     by_port: dict[int, list[ListenerEval]] = defaultdict(list)
     for item in listeners:
-        if item.protocol in SUPPORTED_LISTENER_PROTOCOLS:
+        if item.accepted_reason != "UnsupportedProtocol":
             by_port[item.port].append(item)
     for port, group in by_port.items():
-        protocols = sorted({item.protocol for item in group})
+        # TLS Passthrough and Terminate on one port is TLSRouteModeMixed, not supported.
+        protocols = sorted({_protocol_label(item) for item in group})
         if len(protocols) > 1:
             for item in group:
                 item.conflict_reason = "ProtocolConflict"
@@ -236,6 +264,10 @@ def _mark_conflicts(listeners: list[ListenerEval]) -> None:
                         f"Listeners {', '.join(i.name for i in same)} all use port {port} "
                         f"with hostname {host or '(any)'}"
                     )
+
+
+def _protocol_label(item: ListenerEval) -> str:
+    return f"TLS/{item.tls_mode}" if item.protocol == "TLS" else item.protocol
 
 
 def _mark_overlaps(https: list[ListenerEval]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reference_impl.controller.constants import CONTROLLER_NAME
+from reference_impl.controller.features import PROXY_SUPPORT, DataPlaneSupport
 
 Obj = dict[str, Any]
 Key = tuple[str, str]
@@ -34,6 +35,10 @@ class Snapshot:
     gateway_classes: Mapping[str, Obj] = dataclasses.field(default_factory=dict)
     gateways: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
     http_routes: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
+    grpc_routes: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
+    tls_routes: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
+    backend_tls_policies: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
+    config_maps: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
     reference_grants: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
     services: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
     endpoint_slices: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
@@ -43,6 +48,8 @@ class Snapshot:
     controller_name: str = CONTROLLER_NAME
     gateway_class_names: frozenset[str] | None = None
     """When set, only these GatewayClasses are handled; others are left untouched."""
+    data_plane: DataPlaneSupport = PROXY_SUPPORT
+    """What the proxy serves: route kinds, TLS listener modes, backend TLS."""
 
     def endpoint_slices_of(self, namespace: str, service: str) -> list[Obj]:
         """EndpointSlices labelled for that Service, ordered by name."""
@@ -74,6 +81,10 @@ _FIELD_BY_KIND = {
     "GatewayClass": "gateway_classes",
     "Gateway": "gateways",
     "HTTPRoute": "http_routes",
+    "GRPCRoute": "grpc_routes",
+    "TLSRoute": "tls_routes",
+    "BackendTLSPolicy": "backend_tls_policies",
+    "ConfigMap": "config_maps",
     "ReferenceGrant": "reference_grants",
     "Service": "services",
     "EndpointSlice": "endpoint_slices",

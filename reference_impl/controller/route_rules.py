@@ -24,11 +24,11 @@ def rule_problem(rule: Mapping[str, Any]) -> str | None:
         problem = _match_problem(match)
         if problem:
             return problem
-    problem = _filters_problem(rule.get("filters") or (), RULE_FILTER_TYPES, "rule")
+    problem = filters_problem(rule.get("filters") or (), RULE_FILTER_TYPES, "rule")
     if problem:
         return problem
     for ref in rule.get("backendRefs") or ():
-        problem = _filters_problem(ref.get("filters") or (), BACKEND_FILTER_TYPES, "backendRef")
+        problem = filters_problem(ref.get("filters") or (), BACKEND_FILTER_TYPES, "backendRef")
         if problem:
             return problem
     return None
@@ -50,7 +50,7 @@ def _match_problem(match: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _filters_problem(
+def filters_problem(
     filters: Sequence[Mapping[str, Any]], allowed: frozenset[str], where: str
 ) -> str | None:
     for item in filters:

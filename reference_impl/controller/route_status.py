@@ -1,4 +1,4 @@
-"""HTTPRoute status.parents: this controller's entries rebuilt, other controllers' kept intact."""
+"""Route status.parents (every route kind): our entries rebuilt, other controllers' kept intact."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from reference_impl.controller.constants import (
     MANAGED_BY_VALUE,
     REFERENCE_GRANT_VERSION,
 )
+from reference_impl.controller.features import PROXY_SUPPORT, DataPlaneSupport
 from reference_impl.controller.gatewayclass import is_owned_class
 from reference_impl.controller.kube_rest import KubeRest
 from reference_impl.controller.model import Key, Snapshot
@@ -36,10 +37,14 @@ RESOURCES = (
     Resource("GatewayClass", _GW, "gatewayclasses"),
     Resource("Gateway", _GW, "gateways"),
     Resource("HTTPRoute", _GW, "httproutes"),
+    Resource("GRPCRoute", _GW, "grpcroutes"),
+    Resource("TLSRoute", _GW, "tlsroutes"),
+    Resource("BackendTLSPolicy", _GW, "backendtlspolicies"),
     Resource("ReferenceGrant", f"{GATEWAY_GROUP}/{REFERENCE_GRANT_VERSION}", "referencegrants"),
     Resource("Service", "v1", "services"),
     Resource("EndpointSlice", "discovery.k8s.io/v1", "endpointslices"),
     Resource("Secret", "v1", "secrets", field_selector="type=kubernetes.io/tls"),
+    Resource("ConfigMap", "v1", "configmaps"),
     Resource("Namespace", "v1", "namespaces"),
     Resource("Pod", "v1", "pods", label_selector=_MANAGED),
     Resource("Deployment", "apps/v1", "deployments", label_selector=_MANAGED),
@@ -58,6 +63,8 @@ class ControllerOptions:
     max_delay_seconds: float = 0.1
     """... or at the latest this long after the first event of a burst."""
     resync_seconds: float = 30.0
+    data_plane: DataPlaneSupport = PROXY_SUPPORT
+    """What the proxy serves (route kinds, TLS listener modes, backend TLS)."""
 
 
 def rfc3339_now() -> str:
@@ -131,6 +138,7 @@ class Controller:
             rfc3339_now(),
             controller_name=self.options.controller_name,
             gateway_class_names=self.options.gateway_class_names,
+            data_plane=self.options.data_plane,
         )
 
     def reconcile_once(self) -> ComputeResult:
@@ -143,6 +151,13 @@ class Controller:
                 ("GatewayClass", snapshot.gateway_classes, result.gateway_class_statuses),
                 ("Gateway", snapshot.gateways, result.gateway_statuses),
                 ("HTTPRoute", snapshot.http_routes, result.http_route_statuses),
+                ("GRPCRoute", snapshot.grpc_routes, result.grpc_route_statuses),
+                ("TLSRoute", snapshot.tls_routes, result.tls_route_statuses),
+                (
+                    "BackendTLSPolicy",
+                    snapshot.backend_tls_policies,
+                    result.backend_tls_policy_statuses,
+                ),
             ]
         )
         self.provisioner.sync(

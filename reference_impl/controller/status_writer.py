@@ -39,6 +39,9 @@ STATUS_KINDS = {
     "GatewayClass": StatusKind("gatewayclasses", namespaced=False),
     "Gateway": StatusKind("gateways", namespaced=True),
     "HTTPRoute": StatusKind("httproutes", namespaced=True),
+    "GRPCRoute": StatusKind("grpcroutes", namespaced=True),
+    "TLSRoute": StatusKind("tlsroutes", namespaced=True),
+    "BackendTLSPolicy": StatusKind("backendtlspolicies", namespaced=True),
 }
 
 

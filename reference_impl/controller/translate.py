@@ -1,4 +1,4 @@
-"""Translation of a Gateway and its attached HTTPRoutes into the proxy's routing table.
+"""Translation of a Gateway and its attached routes into the proxy's routing table.
 
 The table follows reference_impl/routing_table.md; `version` is added by the runtime.
 """
@@ -9,38 +9,61 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reference_impl.controller.backends import ResolvedBackend, resolve_backend
+from reference_impl.controller.backend_tls import BackendTLSIndex, evaluate_backend_tls_policies
 from reference_impl.controller.gateway_view import GatewayView
 from reference_impl.controller.model import Key, Obj, Snapshot, key_of
 from reference_impl.controller.route_attachment import ParentAttachment
+from reference_impl.controller.translate_backends import filter_entries, rule_backends
+from reference_impl.controller.translate_grpc import grpc_route_entry
+from reference_impl.controller.translate_tls import tls_route_entry
 
 Table = dict[str, Any]
+NO_POLICIES = BackendTLSIndex({}, {})
 
 
 def routing_table(
     snapshot: Snapshot,
     view: GatewayView,
     routes: Sequence[tuple[Obj, list[ParentAttachment], list[str | None]]],
+    policies: BackendTLSIndex | None = None,
 ) -> Table:
     """The table for one Gateway: Programmed listeners, each with its accepted routes.
 
-    ``routes`` holds every HTTPRoute with its attachments and per-rule problems.
+    ``routes`` holds every route (any kind, told apart by its `kind`) with its attachments and
+    per-rule problems; kinds the data plane does not serve are left out.
     """
+    if policies is None:
+        policies = evaluate_backend_tls_policies(snapshot)
     listeners: list[dict[str, Any]] = []
     for item in view.listeners:
         if not item.programmed:
             continue
         entries: list[dict[str, Any]] = []
         for route, attachments, problems in routes:
+            kind = str(route.get("kind") or "HTTPRoute")
+            if kind not in snapshot.data_plane.route_kinds:
+                continue
             hostnames = _hostnames_on(view.key, item.name, attachments)
             if hostnames is None:
                 continue
-            entry = _route_entry(snapshot, route, hostnames, problems)
+            if kind == "TLSRoute":
+                # Passthrough forwards the client's own TLS: no policy can re-encrypt it.
+                reencrypt = policies if item.tls_mode == "Terminate" else NO_POLICIES
+                entry = tls_route_entry(snapshot, reencrypt, route, hostnames)
+                if entry["backends"]:
+                    entries.append(entry)
+                continue
+            if kind == "GRPCRoute":
+                entry = grpc_route_entry(snapshot, policies, route, hostnames, problems)
+            else:
+                entry = _route_entry(snapshot, policies, route, hostnames, problems)
             if entry["rules"]:
                 entries.append(entry)
         tls = None
-        if item.protocol == "HTTPS":
+        if item.tls_mode == "Terminate":
             tls = {"mode": "Terminate", "certificates": list(item.certificates)}
+        elif item.tls_mode == "Passthrough":
+            tls = {"mode": "Passthrough", "certificates": []}
         listeners.append(
             {
                 "name": item.name,
@@ -75,13 +98,17 @@ def _hostnames_on(
 
 
 def _route_entry(
-    snapshot: Snapshot, route: Obj, hostnames: list[str], problems: Sequence[str | None]
+    snapshot: Snapshot,
+    policies: BackendTLSIndex,
+    route: Obj,
+    hostnames: list[str],
+    problems: Sequence[str | None],
 ) -> dict[str, Any]:
     namespace, name = key_of(route)
     rules = []
     for index, rule in enumerate((route.get("spec") or {}).get("rules") or ()):
         if problems[index] is None:
-            rules.append(_rule(snapshot, namespace, index, rule))
+            rules.append(_rule(snapshot, policies, namespace, index, rule))
     return {
         "kind": "HTTPRoute",
         "namespace": namespace,
@@ -92,20 +119,13 @@ def _route_entry(
     }
 
 
-def _rule(snapshot: Snapshot, namespace: str, index: int, rule: Mapping[str, Any]) -> Obj:
-    has_extension = any(f.get("type") == "ExtensionRef" for f in rule.get("filters") or ())
-    backends = []
-    for ref in rule.get("backendRefs") or ():
-        resolved = resolve_backend(snapshot, "HTTPRoute", namespace, ref)
-        backend_ext = any(f.get("type") == "ExtensionRef" for f in ref.get("filters") or ())
-        backends.append(
-            _backend(
-                resolved,
-                int(ref.get("weight", 1)),
-                _filters(snapshot, namespace, ref.get("filters") or ()),
-                valid_override=not (has_extension or backend_ext),
-            )
-        )
+def _rule(
+    snapshot: Snapshot,
+    policies: BackendTLSIndex,
+    namespace: str,
+    index: int,
+    rule: Mapping[str, Any],
+) -> Obj:
     timeouts = rule.get("timeouts")
     retry = rule.get("retry")
     return {
@@ -113,8 +133,10 @@ def _rule(snapshot: Snapshot, namespace: str, index: int, rule: Mapping[str, Any
         "name": rule.get("name"),
         "matches": [_match(m) for m in rule.get("matches") or ()]
         or [{"path": {"type": "PathPrefix", "value": "/"}}],
-        "filters": _filters(snapshot, namespace, rule.get("filters") or ()),
-        "backends": backends,
+        "filters": filter_entries(
+            snapshot, policies, "HTTPRoute", namespace, rule.get("filters") or ()
+        ),
+        "backends": rule_backends(snapshot, policies, "HTTPRoute", namespace, rule),
         "timeouts": None
         if not timeouts
         else {"request": timeouts.get("request"), "backendRequest": timeouts.get("backendRequest")},
@@ -125,19 +147,6 @@ def _rule(snapshot: Snapshot, namespace: str, index: int, rule: Mapping[str, Any
             "attempts": retry.get("attempts"),
             "backoff": retry.get("backoff"),
         },
-    }
-
-
-def _backend(
-    resolved: ResolvedBackend, weight: int, filters: list[Obj], valid_override: bool = True
-) -> Obj:
-    return {
-        "name": resolved.name,
-        "weight": weight,
-        "valid": resolved.valid and valid_override,
-        "appProtocol": resolved.app_protocol,
-        "endpoints": [{"ip": ip, "port": port} for ip, port in resolved.endpoints],
-        "filters": filters,
     }
 
 
@@ -153,23 +162,4 @@ def _match(match: Mapping[str, Any]) -> Obj:
         header.setdefault("type", "Exact")
     for param in result.get("queryParams") or ():
         param.setdefault("type", "Exact")
-    return result
-
-
-def _filters(snapshot: Snapshot, namespace: str, filters: Sequence[Mapping[str, Any]]) -> list[Obj]:
-    """Filters as spec JSON; mirror targets resolved; ExtensionRefs left out (backends 500)."""
-    result: list[Obj] = []
-    for item in filters:
-        if item.get("type") == "ExtensionRef":
-            continue
-        entry = copy.deepcopy(dict(item))
-        mirror = entry.get("requestMirror")
-        if entry.get("type") == "RequestMirror" and mirror is not None:
-            ref = mirror.pop("backendRef", None) or {}
-            mirror["backend"] = _backend(
-                resolve_backend(snapshot, "HTTPRoute", namespace, ref), 1, []
-            )
-        if entry.get("type") == "RequestRedirect":
-            entry.setdefault("requestRedirect", {}).setdefault("statusCode", 302)
-        result.append(entry)
     return result
