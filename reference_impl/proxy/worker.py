@@ -1,0 +1,153 @@
+"""One worker process: serves every listener port (SO_REUSEPORT) with the table the parent sends."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import socket
+import sys
+
+from reference_impl.proxy.http1 import Http1Connection
+from reference_impl.proxy.routing import CompiledTable
+from reference_impl.proxy.tls import CertificateStore, port_context
+from reference_impl.proxy.worker_state import WorkerState
+from reference_impl.routing_table import parse
+
+log = logging.getLogger("reference_impl.proxy.worker")
+
+
+class ListenerSet:
+    """The listening sockets of one worker, kept in step with the table."""
+
+    def __init__(self, state: WorkerState, address: str) -> None:
+        self.state = state
+        self.address = address
+        self.servers: dict[int, tuple[asyncio.Server, bool]] = {}
+        self.certs = CertificateStore()
+
+    def close(self) -> None:
+        """Stop accepting on every port."""
+        for server, _ in self.servers.values():
+            server.close()
+        self.servers.clear()
+
+    @staticmethod
+    def served_ports(table: CompiledTable) -> dict[int, bool]:
+        """port → TLS?; ports holding only TLS-protocol listeners are not served (no TLSRoute)."""
+        out: dict[int, bool] = {}
+        for port, pl in table.ports.items():
+            protocols = {c.listener.protocol for c in pl.listeners}
+            if protocols == {"TLS"}:
+                continue
+            out[port] = pl.is_tls
+        return out
+
+    async def apply(self, table: CompiledTable) -> None:
+        """Open new ports, swap the table, close ports that disappeared; atomic per request."""
+        wanted = self.served_ports(table)
+        opened: dict[int, tuple[asyncio.Server, bool]] = {}
+        loop = asyncio.get_running_loop()
+        try:
+            for port, tls in wanted.items():
+                current = self.servers.get(port)
+                if current is not None and current[1] == tls:
+                    continue
+                ctx = (
+                    port_context(port, table, lambda: self.state.table, self.certs) if tls else None
+                )
+                if current is not None:
+                    current[0].close()  # protocol changed on this port: rebind
+                    self.servers.pop(port)
+
+                def factory(p: int = port, t: bool = tls) -> Http1Connection:
+                    return Http1Connection(self.state, p, t)
+
+                server = await loop.create_server(
+                    factory, self.address, port, ssl=ctx, reuse_port=True, backlog=1024
+                )
+                opened[port] = (server, tls)
+        except OSError:
+            for server, _ in opened.values():
+                server.close()
+            raise
+        self.servers.update(opened)
+        self.state.table = table
+        self.state.pool.prune(table.endpoint_keys())
+        for port in list(self.servers):
+            if port not in wanted:
+                self.servers.pop(port)[0].close()
+
+
+DRAIN_TIMEOUT = 10.0
+
+
+async def serve(control_fd: int, address: str) -> None:
+    """Read tables from the control socket until the parent goes away or SIGTERM drains us."""
+    state = WorkerState()
+    listeners = ListenerSet(state, address)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+
+    async def reap() -> None:
+        while True:
+            await asyncio.sleep(5)
+            state.reap_idle(loop.time())
+
+    async def control() -> None:
+        sock = socket.socket(fileno=control_fd)
+        reader, writer = await asyncio.open_unix_connection(sock=sock, limit=2**20)
+        writer.write(b"ready\n")
+        await writer.drain()
+        while True:
+            line = await reader.readline()
+            if not line:
+                return  # the parent is gone
+            raw = await reader.readexactly(int(line))
+            try:
+                compiled = CompiledTable(parse(json.loads(raw)))
+                await listeners.apply(compiled)
+                answer = f"ok {compiled.version}\n"
+            except (ValueError, OSError) as exc:
+                answer = "err " + str(exc).replace("\n", " ") + "\n"
+            writer.write(answer.encode())
+            await writer.drain()
+
+    reaper = loop.create_task(reap())
+    controller = loop.create_task(control())
+    stopper = loop.create_task(stop.wait())
+    await asyncio.wait([controller, stopper], return_when=asyncio.FIRST_COMPLETED)
+    reaper.cancel()
+    controller.cancel()
+    stopper.cancel()
+    # drain: no new connections; finish requests in flight, close idle keep-alives
+    listeners.close()
+    deadline = loop.time() + DRAIN_TIMEOUT
+    while state.drain_step() and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of a worker process (started by the supervisor)."""
+    parser = argparse.ArgumentParser(prog="reference_impl.proxy.worker")
+    parser.add_argument("--control-fd", type=int, required=True)
+    parser.add_argument("--listen-address", default="0.0.0.0")
+    parser.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s worker %(levelname)s %(message)s",
+    )
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    import uvloop
+
+    uvloop.run(serve(args.control_fd, args.listen_address))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
