@@ -3,8 +3,8 @@
 `SUPPORTED_FEATURES` is published in GatewayClass `status.supportedFeatures` (sorted); the
 conformance suite infers the tests to run from it, so list only what the proxy implements.
 Left out on purpose: GatewayStaticAddresses (the LB pool decides addresses), TCP/UDP routes,
-ListenerSet, frontend/backend client certificates, the experimental HTTPRouteRetry* and
-HTTPRouteDestinationPortMatching, backendRef-level URLRewrite/RequestRedirect.
+ListenerSet, frontend/backend client certificates, backendRef-level URLRewrite/RequestRedirect
+(implemented by the proxy, but their features exist only after Gateway API v1.6).
 
 GRPCRoute, TLSRoute and BackendTLSPolicy are computed by the controller but switched on only
 through `DataPlaneSupport`: until the proxy serves them (`PROXY_SUPPORT`), listeners do not list
@@ -33,6 +33,7 @@ SUPPORTED_FEATURES: frozenset[str] = frozenset(
         "HTTPRouteBackendRequestHeaderModification",
         "HTTPRouteBackendTimeout",
         "HTTPRouteCORS",
+        "HTTPRouteDestinationPortMatching",
         "HTTPRouteHostRewrite",
         "HTTPRouteMethodMatching",
         "HTTPRouteNamedRouteRule",
@@ -46,6 +47,7 @@ SUPPORTED_FEATURES: frozenset[str] = frozenset(
         "HTTPRouteRequestPercentageMirror",
         "HTTPRouteRequestTimeout",
         "HTTPRouteResponseHeaderModification",
+        "HTTPRouteRetry",
         "HTTPRouteSchemeRedirect",
         "HTTPRoute303RedirectStatusCode",
         "HTTPRoute307RedirectStatusCode",

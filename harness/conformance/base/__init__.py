@@ -1,0 +1,1 @@
+"""Base resources of a conformance run as data (YAML)."""

@@ -1,0 +1,1 @@
+"""Catalogue data files (YAML), one per Gateway API version."""

@@ -1,0 +1,1 @@
+"""Gateway conformance scenarios, one module per upstream test."""

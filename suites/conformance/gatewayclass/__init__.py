@@ -1,0 +1,1 @@
+"""GatewayClass conformance scenarios, one module per upstream test."""

@@ -1,0 +1,1 @@
+"""HTTPRoute conformance scenarios, one module per upstream test."""
