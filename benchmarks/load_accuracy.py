@@ -90,14 +90,19 @@ def wait_listening(port: int, timeout_s: float = 10.0) -> None:
 
 
 @contextmanager
-def target_server(server_cpu: int) -> Iterator[tuple[str, str]]:
+def target_server(server_cpu: int, kind: str = "echo") -> Iterator[tuple[str, str]]:
     """A fast HTTP target on loopback; yields (url, description)."""
     port = free_port()
     root = Path(tempfile.mkdtemp(prefix="gwh-load-accuracy-"))
     nginx = shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
     )
-    if nginx:
+    if kind == "echo":
+        command = [sys.executable, "-m", "harness.echo", "--bind", "127.0.0.1"]
+        os.environ["HTTP_PORT"] = str(port)
+        os.environ["H2C_PORT"] = str(free_port())
+        description = "the project's echo server (echo-basic compatible)"
+    elif nginx:
         (root / "nginx.conf").write_text(NGINX_CONF.format(root=root, port=port))
         command = [nginx, "-p", str(root), "-c", str(root / "nginx.conf")]
         description = "nginx 1 worker, return 200"
@@ -185,6 +190,12 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=2000.0, help="paced rate, requests/s")
     parser.add_argument("--connections", type=int, default=10, help="connections, closed/paced")
     parser.add_argument("--max-connections", type=int, default=50, help="connections, max rate")
+    parser.add_argument(
+        "--target",
+        choices=("echo", "nginx"),
+        default="echo",
+        help="server under load (default: the echo server, as issue 6 asks)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not on PATH: install the Debian package 'wrk' and run again")
@@ -193,7 +204,7 @@ def main() -> int:
     # the harness workers inherit this affinity: one generator core, like wrk -t1
     os.sched_setaffinity(0, {generator_cpu})
     rows: list[Row] = []
-    with target_server(server_cpu) as (url, description):
+    with target_server(server_cpu, args.target) as (url, description):
         base = {"url": url, "duration_s": args.duration, "workers": 1}
         c = args.connections
 

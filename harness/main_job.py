@@ -19,6 +19,7 @@ import harness.cluster
 from harness.bench import run_bench
 from harness.cluster import Cluster, ClusterError
 from harness.report.writer import write_report
+from harness.results import ClusterInfo
 from harness.results.assemble import assemble_run
 
 Progress = Callable[[str], None]
@@ -71,6 +72,34 @@ def run_conformance(
     return subprocess.run(cmd).returncode
 
 
+METADATA_FLAGS = {
+    "organization": "--organization",
+    "project": "--project",
+    "url": "--url",
+    "version": "--implementation-version",
+    "contact": "--contact",
+}
+
+
+def metadata_options(metadata: dict[str, str]) -> list[str]:
+    """Plugin options that describe the implementation in the ConformanceReport."""
+    options: list[str] = []
+    for key, flag in METADATA_FLAGS.items():
+        if metadata.get(key):
+            options += [flag, metadata[key]]
+    return options
+
+
+def reference_metadata() -> dict[str, str]:
+    found = [
+        ep for ep in metadata.entry_points(group=IMPLEMENTATIONS_GROUP) if ep.name == "reference"
+    ]
+    if not found:
+        return {}
+    described: dict[str, str] = found[0].load().implementation_metadata()
+    return described
+
+
 def install_reference(cluster: Cluster, progress: Progress) -> None:
     """Install the bundled implementation through its entry point (harness never imports it)."""
     found = [
@@ -84,6 +113,28 @@ def install_reference(cluster: Cluster, progress: Progress) -> None:
     found[0].load().install(cluster, gateway_class=REFERENCE_GATEWAY_CLASS, progress=progress)
 
 
+def cluster_info(cluster: Cluster) -> ClusterInfo:
+    """Provider, name, server version and the Gateway API CRDs' version and channel."""
+    from kubernetes.client import ApiextensionsV1Api, VersionApi
+
+    api = cluster.api_client()
+    try:
+        version = str(VersionApi(api).get_code().git_version)
+        crd = ApiextensionsV1Api(api).read_custom_resource_definition(
+            "gateways.gateway.networking.k8s.io"
+        )
+        annotations = (crd.metadata.annotations if crd.metadata else None) or {}
+    finally:
+        api.close()
+    return ClusterInfo(
+        provider=cluster.provider,
+        name=cluster.name,
+        kubernetes_version=version,
+        gateway_api_version=annotations.get("gateway.networking.k8s.io/bundle-version", ""),
+        gateway_api_channel=annotations.get("gateway.networking.k8s.io/channel", ""),
+    )
+
+
 @dataclasses.dataclass
 class MainJobOptions:
     provider: str = "local"
@@ -95,6 +146,8 @@ class MainJobOptions:
     bench: bool = True
     output: Path | None = None
     cluster_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # organization, project, url, version, contact; the reference describes itself
+    implementation: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -122,13 +175,24 @@ def run_main_job(options: MainJobOptions, run_dir: Path, progress: Progress) -> 
     if options.provider == "existing":
         cluster = provider.cluster()
     else:
-        cluster = provider.up(progress=progress, **options.cluster_options)
+        try:
+            # A running cluster is used as it is, whatever options started it.
+            cluster = provider.cluster()
+            progress(f"  using the running cluster {options.name!r}")
+        except ClusterError:
+            cluster = provider.up(progress=progress, **options.cluster_options)
     progress(f"[2/5] implementation: GatewayClass {options.gateway_class} …")
     if options.gateway_class == REFERENCE_GATEWAY_CLASS and options.provider == "local":
         install_reference(cluster, progress)
     progress(f"[3/5] conformance ({options.profiles}) …")
+    described = dict(options.implementation)
+    if options.gateway_class == REFERENCE_GATEWAY_CLASS and not described:
+        described = reference_metadata()
     code = run_conformance(
-        cluster, options.gateway_class, run_dir, options=["--profiles", options.profiles]
+        cluster,
+        options.gateway_class,
+        run_dir,
+        options=["--profiles", options.profiles, *metadata_options(described)],
     )
     if options.bench:
         progress("[4/5] quick benchmark …")
@@ -142,7 +206,9 @@ def run_main_job(options: MainJobOptions, run_dir: Path, progress: Progress) -> 
     else:
         progress("[4/5] benchmark skipped (--no-bench)")
     progress("[5/5] report …")
-    assemble_run(run_dir, command=["gwh", "run"])
+    run = assemble_run(run_dir, command=["gwh", "run"])
+    run.cluster = cluster_info(cluster)
+    run.save(run_dir)
     written = write_report(run_dir)
     return MainJobOutcome(
         run_dir=run_dir,

@@ -21,6 +21,21 @@ from harness.cluster.local.state import ClusterState
 from reference_impl.controller.constants import CONTROLLER_NAME
 
 DEFAULT_GATEWAY_CLASS = "gateway-harness"
+
+
+def implementation_metadata() -> dict[str, str]:
+    """What a ConformanceReport says about this implementation (upstream's report fields)."""
+    from reference_impl.images import image_tag
+
+    return {
+        "organization": "gateway-harness",
+        "project": "reference-implementation",
+        "url": "urn:gateway-harness:reference-implementation",
+        "version": image_tag(),
+        "contact": "gateway-harness maintainers",
+    }
+
+
 COMPONENT = "reference-controller"
 DEPLOY_DIR = Path(__file__).parent / "deploy"
 

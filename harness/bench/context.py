@@ -43,12 +43,12 @@ class Profile:
         if name == "quick":
             return cls(
                 name="quick",
-                load_seconds=3.0,
+                load_seconds=2.5,
                 route_steps=(10, 100),
                 reconcile_samples=6,
                 churn_seconds=8.0,
                 provisioning_samples=2,
-                curve_fractions=(0.25, 0.5, 0.75),
+                curve_fractions=(0.25, 0.75),
                 max_listeners=2,
                 reconcile_backgrounds=(10, 100),
             )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import harness.cluster
 from harness.cluster import PROVIDERS, ClusterError
-from harness.cluster.crds import CHANNELS, DEFAULT_GATEWAY_API_VERSION
+from harness.cluster.crds import CHANNELS, DEFAULT_CHANNEL, DEFAULT_GATEWAY_API_VERSION
 from harness.cluster.local.build import DEFAULT_KUBERNETES_VERSION
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
     up.add_argument(
         "--channel",
         dest="gateway_api_channel",
-        default="standard",
+        default=DEFAULT_CHANNEL,
         help=f"Gateway API channel: {' or '.join(CHANNELS)} (default: %(default)s)",
     )
     up.add_argument(

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import harness.cluster
 from harness.cli.bench_commands import default_run_dir
-from harness.main_job import run_conformance
+from harness.cli.run_commands import add_implementation_flags, implementation_from_args
+from harness.main_job import (
+    REFERENCE_GATEWAY_CLASS,
+    metadata_options,
+    reference_metadata,
+    run_conformance,
+)
 
 if TYPE_CHECKING:
     from harness.cli import Output
@@ -45,6 +51,7 @@ def register(sub: Any) -> None:
     p.add_argument("--provider", default="local", help="local, kind or existing")
     p.add_argument("--kubeconfig", help="kubeconfig file (provider existing)")
     p.add_argument("--context", help="kubeconfig context (provider existing)")
+    add_implementation_flags(p)
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments")
     p.set_defaults(handler=cmd_conformance)
 
@@ -62,6 +69,10 @@ def plugin_options(args: argparse.Namespace) -> list[str]:
             options += [flag, value]
     if args.all_features:
         options.append("--all-features")
+    described = implementation_from_args(args)
+    if not described and args.gateway_class == REFERENCE_GATEWAY_CLASS:
+        described = reference_metadata()
+    options += metadata_options(described)
     extra = list(args.pytest_args)
     if extra and extra[0] == "--":
         extra = extra[1:]

@@ -39,7 +39,28 @@ def register(sub: Any) -> None:
         "--no-bench", dest="bench", action="store_false", help="skip the quick benchmark"
     )
     p.add_argument("--output", type=Path, help="run folder (default: reports/runs/<run-id>)")
+    add_implementation_flags(p)
     p.set_defaults(handler=cmd_run)
+
+
+def add_implementation_flags(p: argparse.ArgumentParser) -> None:
+    """The ConformanceReport's implementation fields (the bundled reference fills its own)."""
+    p.add_argument("--organization", help="report: the implementation's organization")
+    p.add_argument("--project", help="report: the implementation's project name")
+    p.add_argument("--url", help="report: the implementation's URL")
+    p.add_argument("--implementation-version", help="report: the implementation's version")
+    p.add_argument("--contact", help="report: who to contact about the report")
+
+
+def implementation_from_args(args: argparse.Namespace) -> dict[str, str]:
+    fields = {
+        "organization": args.organization,
+        "project": args.project,
+        "url": args.url,
+        "version": args.implementation_version,
+        "contact": args.contact,
+    }
+    return {k: v for k, v in fields.items() if v}
 
 
 def cmd_run(args: argparse.Namespace, out: Output) -> int:
@@ -52,6 +73,7 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
         gateway_class=args.gateway_class,
         profiles=args.profiles,
         bench=args.bench,
+        implementation=implementation_from_args(args),
     )
     outcome = run_main_job(options, run_dir, out.progress)
     verdict = "PASSED" if outcome.passed else "FAILED"

@@ -19,6 +19,8 @@ from harness.cluster.errors import ClusterError
 
 DEFAULT_GATEWAY_API_VERSION = "v1.6.3"
 CHANNELS = ("standard", "experimental")
+# The embedded default: the reference implementation supports experimental features too.
+DEFAULT_CHANNEL = "experimental"
 FIELD_MANAGER = "gateway-harness"
 GATEWAY_API_MODULE = "sigs.k8s.io/gateway-api"
 

@@ -151,10 +151,10 @@ class KindProvider:
             lambda m: print(m, file=sys.stderr, flush=True)
         )
         check_tools()
-        crds.check_channel(options.get("gateway_api_channel", "standard"))
+        crds.check_channel(options.get("gateway_api_channel", crds.DEFAULT_CHANNEL))
         docs = crds.load_crd_documents(
             options.get("gateway_api_version", crds.DEFAULT_GATEWAY_API_VERSION),
-            options.get("gateway_api_channel", "standard"),
+            options.get("gateway_api_channel", crds.DEFAULT_CHANNEL),
             options.get("crds_source"),
         )
         if self.kubeconfig.is_file():

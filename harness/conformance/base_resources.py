@@ -19,7 +19,7 @@ from harness.kube.apply import (
     create_missing,
     parse_manifest,
 )
-from harness.kube.waiting import Obj, WaitTimeout, wait_for_list
+from harness.kube.waiting import Obj, WaitTimeout, wait_for, wait_for_list
 
 INFRA = "gateway-conformance-infra"
 APP_BACKEND = "gateway-conformance-app-backend"
@@ -174,6 +174,18 @@ def certificate_objects() -> list[Obj]:
     return out
 
 
+def wait_until_not_terminating(api: client.ApiClient, namespace: str, timeout: float = 300) -> None:
+    """A namespace an earlier (interrupted) run is still deleting cannot take new objects."""
+    wait_for(
+        api,
+        "v1/Namespace",
+        "",
+        namespace,
+        lambda obj: obj is None or not obj.get("metadata", {}).get("deletionTimestamp"),
+        timeout,
+    )
+
+
 def apply_base(
     api: client.ApiClient,
     gateway_class: str,
@@ -188,9 +200,11 @@ def apply_base(
     """
     supported = frozenset(supported)
     labels = {BASE_LABEL: run_label}
-    applied = apply_manifest(
-        api, "<base resources>", labels=labels, objects=transform(gateway_objects(gateway_class))
-    )
+    objects = transform(gateway_objects(gateway_class))
+    for obj in objects:
+        if obj["kind"] == "Namespace":
+            wait_until_not_terminating(api, obj["metadata"]["name"])
+    applied = apply_manifest(api, "<base resources>", labels=labels, objects=objects)
     try:
         # Like upstream (AlreadyExists ignored): keep certificates an earlier run left.
         applied += create_missing(api, certificate_objects(), labels)

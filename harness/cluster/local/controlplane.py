@@ -60,7 +60,7 @@ class UpOptions:
 
     kubernetes_version: str = build.DEFAULT_KUBERNETES_VERSION
     gateway_api_version: str = crds.DEFAULT_GATEWAY_API_VERSION
-    gateway_api_channel: str = "standard"
+    gateway_api_channel: str = crds.DEFAULT_CHANNEL
     crds_source: str | None = None
     assets: str | None = None
     apiserver_port: int | None = None
