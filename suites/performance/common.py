@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from harness.bench import BenchContext, ScenarioResult, wait_for_status
 from harness.cluster.local import pki
 from harness.load import LoadMode, LoadResult, LoadSpec, TlsSettings, run_load
+from harness.results import write_histogram
 
 BENCH_HOST = "bench.example"
 CLOSED_LOOP_CONNECTIONS = 32
@@ -119,8 +120,11 @@ def per_second_rates(result: LoadResult) -> list[float]:
     return [float(c) for c in inner if c > 0]
 
 
-def record_load(result: ScenarioResult, prefix: str, load: LoadResult) -> None:
-    """Throughput, latency percentiles and errors of one load run as metrics."""
+def record_load(ctx: BenchContext, result: ScenarioResult, prefix: str, load: LoadResult) -> None:
+    """Throughput, latency percentiles and errors of one load run as metrics; the raw latency
+    histogram (HDR, microseconds) goes to the run folder's `histograms/`."""
+    name = f"{result.name}-{prefix}"
+    result.histograms[prefix] = write_histogram(ctx.output_dir, name, load.latency_hdr)
     result.metric(
         f"{prefix}_rps", "req/s", per_second_rates(load) or [load.achieved_rate], better="higher"
     )

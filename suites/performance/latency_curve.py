@@ -29,7 +29,7 @@ def run(ctx: BenchContext) -> ScenarioResult:
     url = f"http://{address}/"
     ctx.progress("  finding the maximum rate (closed loop)")
     peak = closed_loop(ctx, url)
-    record_load(result, "max", peak)
+    record_load(ctx, result, "max", peak)
     maximum = ctx.rate_override or peak.achieved_rate
     result.parameters["max_rps"] = round(maximum, 1)
     xs, p50s, p99s = [], [], []
@@ -38,7 +38,7 @@ def run(ctx: BenchContext) -> ScenarioResult:
         ctx.progress(f"  {fraction:.0%} of max: {rate:.0f} req/s open loop")
         load = open_loop(ctx, url, rate)
         tag = f"at_{round(fraction * 100)}pct"
-        record_load(result, tag, load)
+        record_load(ctx, result, tag, load)
         xs.append(load.achieved_rate)
         p50s.append(load.latency.p50_us / 1000.0)
         p99s.append(load.latency.p99_us / 1000.0)

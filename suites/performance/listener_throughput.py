@@ -35,9 +35,9 @@ def run(ctx: BenchContext) -> ScenarioResult:
     )
     with sampler_for(ctx.cluster, [ns]) as sampler:
         ctx.progress("  HTTP listener, closed loop")
-        record_load(result, "http", closed_loop(ctx, f"http://{address}/"))
+        record_load(ctx, result, "http", closed_loop(ctx, f"http://{address}/"))
         ctx.progress("  HTTPS listener, closed loop")
-        record_load(result, "https", closed_loop(ctx, f"https://{address}/", ca_file=ca_file))
+        record_load(ctx, result, "https", closed_loop(ctx, f"https://{address}/", ca_file=ca_file))
     result.metrics += sampler.summary(ctx.cluster.provider).metrics()
 
     counts, rps = [], []
@@ -49,7 +49,7 @@ def run(ctx: BenchContext) -> ScenarioResult:
         ctx.wait_gateway_address(ns, "gw")
         ctx.progress(f"  {k} listener(s)")
         load = closed_loop(ctx, f"http://{address}/")
-        record_load(result, f"listeners_{k}", load)
+        record_load(ctx, result, f"listeners_{k}", load)
         counts.append(k)
         rps.append(load.achieved_rate)
     result.series["rps_by_listener_count"] = {

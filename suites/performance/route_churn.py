@@ -62,7 +62,7 @@ def run(ctx: BenchContext) -> ScenarioResult:
     finally:
         stop.set()
         churner.join(timeout=10)
-    record_load(result, "steady", load)
+    record_load(ctx, result, "steady", load)
     non_2xx = sum(load.errors_by_class.values())
     result.metric("non_2xx_total", "count", [float(non_2xx)])
     result.parameters.update(

@@ -37,7 +37,7 @@ def run(ctx: BenchContext) -> ScenarioResult:
             load = closed_loop(ctx, f"http://{address}/", host=route_host(target // 2))
         proxy = proxy_sampler.summary(ctx.cluster.provider)
         controller = controller_sampler.summary(ctx.cluster.provider)
-        record_load(result, f"routes_{target}", load)
+        record_load(ctx, result, f"routes_{target}", load)
         result.metrics += proxy.metrics(f"routes_{target}_data_plane")
         result.metrics += controller.metrics(f"routes_{target}_controller")
         summary = proxy

@@ -91,6 +91,10 @@ def test_route_churn_and_provisioning_write_their_results(
     assert churn["non_2xx_total"]["value"] == sum(classes.values())
     assert churn["steady_rps"]["value"] > 0
     assert scenarios["route-churn"]["parameters"]["route_changes"] > 0
+    # The raw latency histogram of the paced run is kept beside the results.
+    histogram = tmp_path / scenarios["route-churn"]["histograms"]["steady"]
+    assert histogram.is_file()
+    assert histogram.read_text().strip()
     provisioning = {m["name"]: m for m in scenarios["gateway-provisioning"]["metrics"]}
     assert len(provisioning["create_to_first_200"]["samples"]) == 2
     assert all(s > 0 for s in provisioning["create_to_first_200"]["samples"])
