@@ -78,7 +78,9 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
     outcome = run_main_job(options, run_dir, out.progress)
     verdict = "PASSED" if outcome.passed else "FAILED"
     out.result(
-        f"Conformance {verdict}. Report: {outcome.report_html}\nSummary: {outcome.summary_md}",
+        f"Conformance {verdict}. Report: {outcome.report_html}\n"
+        f"Summary: {outcome.summary_md}\n"
+        "The cluster keeps running for the next run; `gwh cluster down` removes it.",
         {
             "run_dir": str(outcome.run_dir),
             "passed": outcome.passed,
