@@ -1,0 +1,1 @@
+"""BackendTLSPolicy conformance scenarios (Gateway to backend TLS)."""

@@ -1,0 +1,1 @@
+"""GRPCRoute conformance scenarios (profile GATEWAY-GRPC)."""

@@ -1,0 +1,1 @@
+"""TLSRoute conformance scenarios (profile GATEWAY-TLS)."""
