@@ -115,6 +115,24 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class SubjectAltName:
+    """One BackendTLSPolicy subjectAltName: a DNS name or a URI the backend must present."""
+
+    type: Literal["Hostname", "URI"]
+    value: str
+
+
+@dataclass(frozen=True)
+class BackendTLS:
+    """How to dial a backend with TLS (BackendTLSPolicy)."""
+
+    ca_pem: str | None
+    well_known_ca: str | None
+    hostname: str
+    subject_alt_names: tuple[SubjectAltName, ...] = ()
+
+
+@dataclass(frozen=True)
 class Backend:
     """One resolved backendRef."""
 
@@ -124,6 +142,7 @@ class Backend:
     app_protocol: str | None
     endpoints: tuple[Endpoint, ...]
     filters: tuple[Filter, ...] = ()
+    tls: BackendTLS | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +217,61 @@ class Route:
 
 
 @dataclass(frozen=True)
+class GRPCMethodMatch:
+    """The method part of a GRPCRouteMatch; None parts match anything."""
+
+    type: ValueMatchType
+    service: str | None
+    method: str | None
+    service_regex: re.Pattern[str] | None = field(default=None, compare=False)
+    method_regex: re.Pattern[str] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class GRPCRouteMatch:
+    """One GRPCRouteMatch (method and headers ANDed)."""
+
+    method: GRPCMethodMatch | None
+    headers: tuple[ValueMatch, ...]
+
+
+@dataclass(frozen=True)
+class GRPCRule:
+    """One GRPCRoute rule."""
+
+    index: int
+    name: str | None
+    matches: tuple[GRPCRouteMatch, ...]
+    filters: tuple[Filter, ...]
+    backends: tuple[Backend, ...]
+
+
+@dataclass(frozen=True)
+class GRPCRoute:
+    """One GRPCRoute accepted on an HTTP or HTTPS listener."""
+
+    kind: str
+    namespace: str
+    name: str
+    creation_timestamp: datetime
+    hostnames: tuple[str, ...]
+    rules: tuple[GRPCRule, ...]
+
+
+@dataclass(frozen=True)
+class TLSRoute:
+    """One TLSRoute accepted on a TLS listener: SNI hostnames and weighted TCP backends."""
+
+    kind: str
+    namespace: str
+    name: str
+    creation_timestamp: datetime
+    hostnames: tuple[str, ...]
+    rule_name: str | None
+    backends: tuple[Backend, ...]
+
+
+@dataclass(frozen=True)
 class Certificate:
     """A PEM certificate chain and key."""
 
@@ -223,6 +297,10 @@ class Listener:
     hostname: str | None
     tls: ListenerTLS | None
     routes: tuple[Route, ...]
+    grpc_routes: tuple[GRPCRoute, ...] = ()
+    """GRPCRoute entries of `routes` in the document (HTTP and HTTPS listeners)."""
+    tls_routes: tuple[TLSRoute, ...] = ()
+    """TLSRoute entries of `routes` in the document (TLS listeners)."""
 
 
 @dataclass(frozen=True)
@@ -310,6 +388,17 @@ def parse(doc: dict[str, Any]) -> RoutingTable:
     for port, kinds in by_port.items():
         if len(kinds) > 1:
             raise ValueError(f"{where}.listeners: port {port} mixes HTTP and HTTPS/TLS listeners")
+    serving: dict[int, set[str]] = {}
+    for lst in listeners:
+        if lst.protocol != "HTTP":
+            mode = lst.tls.mode if lst.tls is not None else ""
+            serving.setdefault(lst.port, set()).add(f"{lst.protocol}/{mode}")
+    for port, kinds in serving.items():
+        if len(kinds) > 1:
+            raise ValueError(
+                f"{where}.listeners: port {port} mixes {', '.join(sorted(kinds))} listeners; "
+                "one port serves one of HTTPS, TLS Passthrough or TLS Terminate"
+            )
     return RoutingTable(
         version=version,
         gateway_namespace=_get(gateway, "namespace", f"{where}.gateway", str),
@@ -348,21 +437,33 @@ def _parse_listener(doc: dict[str, Any], where: str) -> Listener:
         raise ValueError(f"{where}.tls: an HTTPS listener needs mode Terminate and a certificate")
     if protocol == "TLS" and tls is None:
         raise ValueError(f"{where}.tls: a TLS listener needs a tls block")
-    routes = tuple(
-        _parse_route(r, f"{where}.routes[{i}]") for i, r in enumerate(_list(doc, "routes", where))
-    )
+    routes: list[Route] = []
+    grpc_routes: list[GRPCRoute] = []
+    tls_routes: list[TLSRoute] = []
+    for i, r in enumerate(_list(doc, "routes", where)):
+        w = f"{where}.routes[{i}]"
+        kind = _enum(_get(r, "kind", w, str), ("HTTPRoute", "GRPCRoute", "TLSRoute"), f"{w}.kind")
+        if (kind == "TLSRoute") != (protocol == "TLS"):
+            raise ValueError(f"{w}.kind: a {kind} cannot attach to a {protocol} listener")
+        if kind == "HTTPRoute":
+            routes.append(_parse_route(r, w))
+        elif kind == "GRPCRoute":
+            grpc_routes.append(_parse_grpc_route(r, w))
+        else:
+            tls_routes.append(_parse_tls_route(r, w))
     return Listener(
         name=_get(doc, "name", where, str),
         port=port,
         protocol=protocol,  # type: ignore[arg-type]
         hostname=hostname,
         tls=tls,
-        routes=routes,
+        routes=tuple(routes),
+        grpc_routes=tuple(grpc_routes),
+        tls_routes=tuple(tls_routes),
     )
 
 
-def _parse_route(doc: dict[str, Any], where: str) -> Route:
-    kind = _enum(_get(doc, "kind", where, str), ("HTTPRoute",), f"{where}.kind")
+def _timestamp(doc: dict[str, Any], where: str) -> datetime:
     ts_text = _get(doc, "creationTimestamp", where, str)
     try:
         ts = datetime.fromisoformat(ts_text.replace("Z", "+00:00"))
@@ -370,10 +471,110 @@ def _parse_route(doc: dict[str, Any], where: str) -> Route:
         raise ValueError(f"{where}.creationTimestamp: {ts_text!r} is not RFC 3339") from None
     if ts.tzinfo is None:
         raise ValueError(f"{where}.creationTimestamp: {ts_text!r} has no time zone")
-    hostnames = tuple(
+    return ts
+
+
+def _hostnames(doc: dict[str, Any], where: str) -> tuple[str, ...]:
+    return tuple(
         _str_item(h, f"{where}.hostnames[{i}]").lower()
         for i, h in enumerate(_list(doc, "hostnames", where))
     )
+
+
+def _parse_grpc_route(doc: dict[str, Any], where: str) -> GRPCRoute:
+    rules = tuple(
+        _parse_grpc_rule(r, f"{where}.rules[{i}]") for i, r in enumerate(_list(doc, "rules", where))
+    )
+    return GRPCRoute(
+        kind="GRPCRoute",
+        namespace=_get(doc, "namespace", where, str),
+        name=_get(doc, "name", where, str),
+        creation_timestamp=_timestamp(doc, where),
+        hostnames=_hostnames(doc, where),
+        rules=rules,
+    )
+
+
+_GRPC_FILTERS = ("RequestHeaderModifier", "ResponseHeaderModifier", "RequestMirror", "ExtensionRef")
+
+
+def _grpc_filters(items: list[Any], where: str) -> tuple[Filter, ...]:
+    out = []
+    for i, f in enumerate(items):
+        flt = _parse_filter(f, f"{where}[{i}]")
+        if flt.type not in _GRPC_FILTERS:
+            raise ValueError(
+                f"{where}[{i}].type: {flt.type!r} is not a GRPCRoute filter "
+                f"({', '.join(_GRPC_FILTERS)})"
+            )
+        out.append(flt)
+    return tuple(out)
+
+
+def _parse_grpc_rule(doc: dict[str, Any], where: str) -> GRPCRule:
+    match_docs = _list(doc, "matches", where) or [{"method": None, "headers": []}]
+    matches = tuple(_parse_grpc_match(m, f"{where}.matches[{i}]") for i, m in enumerate(match_docs))
+    backends = tuple(
+        _parse_backend(b, f"{where}.backends[{i}]")
+        for i, b in enumerate(_list(doc, "backends", where))
+    )
+    for i, b in enumerate(backends):
+        for j, flt in enumerate(b.filters):
+            if flt.type not in _GRPC_FILTERS:
+                raise ValueError(
+                    f"{where}.backends[{i}].filters[{j}].type: {flt.type!r} is not a GRPCRoute "
+                    f"filter ({', '.join(_GRPC_FILTERS)})"
+                )
+    return GRPCRule(
+        index=_get(doc, "index", where, int),
+        name=_opt(doc, "name", where, str),
+        matches=matches,
+        filters=_grpc_filters(_list(doc, "filters", where), f"{where}.filters"),
+        backends=backends,
+    )
+
+
+def _parse_grpc_match(doc: dict[str, Any], where: str) -> GRPCRouteMatch:
+    if not isinstance(doc, dict):
+        raise ValueError(f"{where}: expected an object")
+    method = None
+    m_doc = _opt(doc, "method", where, dict)
+    if m_doc is not None:
+        w = f"{where}.method"
+        m_type = _enum(m_doc.get("type", "Exact"), ("Exact", "RegularExpression"), f"{w}.type")
+        service = _opt(m_doc, "service", w, str) or None
+        name = _opt(m_doc, "method", w, str) or None
+        regex = m_type == "RegularExpression"
+        method = GRPCMethodMatch(
+            type=m_type,  # type: ignore[arg-type]
+            service=service,
+            method=name,
+            service_regex=_compile(service, f"{w}.service") if regex and service else None,
+            method_regex=_compile(name, f"{w}.method") if regex and name else None,
+        )
+    headers = _parse_value_matches(_list(doc, "headers", where), f"{where}.headers", lower=True)
+    return GRPCRouteMatch(method=method, headers=headers)
+
+
+def _parse_tls_route(doc: dict[str, Any], where: str) -> TLSRoute:
+    return TLSRoute(
+        kind="TLSRoute",
+        namespace=_get(doc, "namespace", where, str),
+        name=_get(doc, "name", where, str),
+        creation_timestamp=_timestamp(doc, where),
+        hostnames=_hostnames(doc, where),
+        rule_name=_opt(doc, "ruleName", where, str),
+        backends=tuple(
+            _parse_backend(b, f"{where}.backends[{i}]")
+            for i, b in enumerate(_list(doc, "backends", where))
+        ),
+    )
+
+
+def _parse_route(doc: dict[str, Any], where: str) -> Route:
+    kind = _enum(_get(doc, "kind", where, str), ("HTTPRoute",), f"{where}.kind")
+    ts = _timestamp(doc, where)
+    hostnames = _hostnames(doc, where)
     rules = tuple(
         _parse_rule(r, f"{where}.rules[{i}]") for i, r in enumerate(_list(doc, "rules", where))
     )
@@ -520,6 +721,31 @@ def _parse_backend(doc: dict[str, Any], where: str) -> Backend:
         app_protocol=_opt(doc, "appProtocol", where, str),
         endpoints=tuple(endpoints),
         filters=filters,
+        tls=_parse_backend_tls(_opt(doc, "tls", where, dict), f"{where}.tls"),
+    )
+
+
+def _parse_backend_tls(doc: dict[str, Any] | None, where: str) -> BackendTLS | None:
+    if doc is None:
+        return None
+    ca_pem = _opt(doc, "caPem", where, str)
+    well_known = _opt(doc, "wellKnownCACertificates", where, str)
+    if well_known is not None:
+        well_known = _enum(well_known, ("System",), f"{where}.wellKnownCACertificates")
+    if (ca_pem is None) == (well_known is None):
+        raise ValueError(f"{where}: set exactly one of caPem or wellKnownCACertificates")
+    sans: list[SubjectAltName] = []
+    for i, item in enumerate(_list(doc, "subjectAltNames", where)):
+        w = f"{where}.subjectAltNames[{i}]"
+        s_type = _enum(_get(item, "type", w, str), ("Hostname", "URI"), f"{w}.type")
+        key = "hostname" if s_type == "Hostname" else "uri"
+        value = _get(item, key, w, str)
+        sans.append(SubjectAltName(type=s_type, value=value))  # type: ignore[arg-type]
+    return BackendTLS(
+        ca_pem=ca_pem,
+        well_known_ca=well_known,
+        hostname=_get(doc, "hostname", where, str),
+        subject_alt_names=tuple(sans),
     )
 
 

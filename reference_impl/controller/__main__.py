@@ -11,6 +11,7 @@ import threading
 from types import FrameType
 
 from reference_impl.controller.constants import CONTROLLER_NAME
+from reference_impl.controller.faults import FAULTS, fault_named
 from reference_impl.controller.kube_rest import KubeRest
 from reference_impl.controller.runner import Controller, ControllerOptions
 from reference_impl.images import proxy_image
@@ -36,6 +37,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--controller-name", default=CONTROLLER_NAME)
     parser.add_argument("--proxy-image", default=proxy_image())
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING"])
+    parser.add_argument(
+        "--fault",
+        choices=sorted(FAULTS),
+        help="TEST AID ONLY: inject this one bug, to check that the conformance suite "
+        "fails it (default: none; never use it to serve traffic)",
+    )
     return parser.parse_args(argv)
 
 
@@ -73,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         controller_name=args.controller_name,
         gateway_class_names=frozenset(args.class_names) if args.class_names else None,
         proxy_image=args.proxy_image,
+        fault=fault_named(args.fault) if args.fault else None,
     )
+    if args.fault:
+        logging.getLogger(__name__).warning("FAULT INJECTED (test aid): %s", args.fault)
     Controller(rest, options).run(stop)
     return 0
 

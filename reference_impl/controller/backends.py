@@ -7,7 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from reference_impl.controller.constants import GATEWAY_GROUP
-from reference_impl.controller.features import BACKEND_APP_PROTOCOLS, GRPC_BACKEND_APP_PROTOCOLS
+from reference_impl.controller.features import (
+    BACKEND_APP_PROTOCOLS,
+    GRPC_BACKEND_APP_PROTOCOLS,
+    TLS_BACKEND_APP_PROTOCOLS,
+)
 from reference_impl.controller.model import Key, Obj, Snapshot
 from reference_impl.controller.references import is_permitted
 
@@ -79,6 +83,9 @@ def resolve_backend(
         )
     app_protocol = service_port.get("appProtocol")
     allowed = GRPC_BACKEND_APP_PROTOCOLS if route_kind == "GRPCRoute" else BACKEND_APP_PROTOCOLS
+    if snapshot.data_plane.backend_tls:
+        # TLS to the backend; it needs a BackendTLSPolicy, else translation marks it invalid.
+        allowed = allowed | TLS_BACKEND_APP_PROTOCOLS
     # TLSRoute forwards raw bytes: the Service's application protocol does not matter.
     if route_kind != "TLSRoute" and app_protocol not in allowed:
         return ResolvedBackend(

@@ -69,7 +69,9 @@ class DataPlaneSupport:
 
 
 PROXY_SUPPORT = DataPlaneSupport(
-    route_kinds=frozenset({"HTTPRoute"}), tls_listener_modes=frozenset(), backend_tls=False
+    route_kinds=frozenset({"HTTPRoute", "GRPCRoute", "TLSRoute"}),
+    tls_listener_modes=frozenset({"Passthrough", "Terminate"}),
+    backend_tls=True,
 )
 """What reference_impl/proxy serves today; widen it (nothing else) when the proxy learns more."""
 
@@ -159,6 +161,8 @@ BACKEND_APP_PROTOCOLS: frozenset[str | None] = frozenset(
 )
 """Service port appProtocols the proxy speaks to a backend; others -> UnsupportedProtocol."""
 GRPC_BACKEND_APP_PROTOCOLS: frozenset[str | None] = frozenset({None, "", "kubernetes.io/h2c"})
+TLS_BACKEND_APP_PROTOCOLS: frozenset[str | None] = frozenset({"https", "HTTPS"})
+"""appProtocols that mean TLS to the backend: served only with a usable BackendTLSPolicy."""
 """gRPC needs HTTP/2: GRPCRoute backends are dialled h2c (h2 over TLS with a BackendTLSPolicy)."""
 
 

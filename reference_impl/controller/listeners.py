@@ -251,6 +251,9 @@ def _mark_conflicts(listeners: list[ListenerEval]) -> None:
                 item.conflict_message = (
                     f"Port {port} is used with several protocols: {', '.join(protocols)}"
                 )
+                # A listener that cannot be served supports no route kind (upstream's
+                # TLSRouteListenerMixedTerminationNotSupported expects an empty list).
+                item.supported_kinds = []
             continue
         _mark_overlaps([item for item in group if item.protocol == "HTTPS"])
         by_host: dict[str, list[ListenerEval]] = defaultdict(list)

@@ -18,6 +18,7 @@ from reference_impl.controller.constants import (
     MANAGED_BY_VALUE,
     REFERENCE_GRANT_VERSION,
 )
+from reference_impl.controller.faults import Fault, inject
 from reference_impl.controller.features import PROXY_SUPPORT, DataPlaneSupport
 from reference_impl.controller.gatewayclass import is_owned_class
 from reference_impl.controller.kube_rest import KubeRest
@@ -65,6 +66,8 @@ class ControllerOptions:
     resync_seconds: float = 30.0
     data_plane: DataPlaneSupport = PROXY_SUPPORT
     """What the proxy serves (route kinds, TLS listener modes, backend TLS)."""
+    fault: Fault | None = None
+    """A deliberate bug, for testing the conformance suite only (see faults.py)."""
 
 
 def rfc3339_now() -> str:
@@ -145,7 +148,7 @@ class Controller:
         """One full pass: compute, write changed statuses, provision, push."""
         started = time.monotonic()
         snapshot = self.snapshot()
-        result = compute(snapshot, self.options.proxy_image)
+        result = inject(compute(snapshot, self.options.proxy_image), self.options.fault)
         writes = self.writer.write_changed(
             [
                 ("GatewayClass", snapshot.gateway_classes, result.gateway_class_statuses),

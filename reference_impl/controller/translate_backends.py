@@ -8,6 +8,7 @@ from typing import Any
 
 from reference_impl.controller.backend_tls import BackendTLSIndex
 from reference_impl.controller.backends import ResolvedBackend, resolve_backend
+from reference_impl.controller.features import TLS_BACKEND_APP_PROTOCOLS
 from reference_impl.controller.model import Obj, Snapshot
 
 
@@ -31,6 +32,7 @@ def backend_entry(
         "endpoints": [{"ip": ip, "port": port} for ip, port in resolved.endpoints],
         "filters": filters,
     }
+    policy = None
     if resolved.service is not None:
         policy = policies.for_backend(resolved.service, resolved.port_name)
         if policy is not None:
@@ -38,6 +40,9 @@ def backend_entry(
                 entry["valid"] = False
             else:
                 entry["tls"] = copy.deepcopy(policy.tls)
+    if resolved.app_protocol in TLS_BACKEND_APP_PROTOCOLS and "tls" not in entry:
+        # The backend speaks TLS but nothing says how to verify it: never send plaintext.
+        entry["valid"] = False
     return entry
 
 

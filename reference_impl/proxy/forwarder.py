@@ -14,6 +14,7 @@ from reference_impl.proxy.upstream import (
     UpstreamConnection,
     UpstreamError,
     UpstreamPool,
+    UpstreamTLSError,
     request_head,
 )
 from reference_impl.routing_table import Endpoint
@@ -134,11 +135,17 @@ class Forwarder:
         endpoint = self.rng.choice(copy.backend.endpoints)
         try:
             async with asyncio.timeout(_MIRROR_TIMEOUT):
-                if copy.backend.app_protocol == H2C:
+                if copy.backend.app_protocol == H2C or copy.h2:
                     from reference_impl.proxy.upstream_h2c import h2c_exchange
 
                     await h2c_exchange(
-                        endpoint, copy.method, copy.target, copy.authority, copy.headers, body
+                        endpoint,
+                        copy.method,
+                        copy.target,
+                        copy.authority,
+                        copy.headers,
+                        body,
+                        copy.backend.tls,
                     )
                     return
                 head = request_head(
@@ -148,7 +155,7 @@ class Forwarder:
                     copy.headers,
                     body_length(copy.method, body),
                 )
-                conn = await self.pool.acquire(endpoint)
+                conn = await self.pool.acquire(endpoint, copy.backend.tls)
                 try:
                     await conn.send(head, body, copy.method == "HEAD")
                     await conn.attach(_Discard())
@@ -161,6 +168,9 @@ class Forwarder:
 
     async def forward(self, d: Forward, body: bytes | BodyStream, writer: ResponseWriter) -> None:
         """Send the request to the backend (with retries) and relay the response."""
+        if d.grpc:
+            await self._grpc(d, body, writer)  # streamed both ways; no retries or timeouts
+            return
         if isinstance(body, BodyStream) and (d.retry or d.mirrors or d.backend.app_protocol == H2C):
             body = await body.read_all()  # it may be sent more than once
         if d.mirrors:
@@ -179,6 +189,28 @@ class Forwarder:
             else:
                 error_response(writer, 504, "request timeout")
 
+    async def _grpc(self, d: Forward, body: bytes | BodyStream, writer: ResponseWriter) -> None:
+        """One streamed gRPC call; failures before the answer become UNAVAILABLE."""
+        from reference_impl.proxy.upstream_grpc import grpc_exchange
+
+        if d.mirrors:
+            if isinstance(body, BodyStream):
+                body = await body.read_all()  # the copies need the whole request
+            self.start_mirrors(d.mirrors, body)
+        endpoints = d.backend.endpoints
+        endpoint = endpoints[0] if len(endpoints) == 1 else self.rng.choice(endpoints)
+        relay = _GrpcRelay(d, writer)
+        try:
+            await grpc_exchange(
+                endpoint, d.method, d.target, d.authority, d.headers, body, d.backend.tls, relay
+            )
+        except UpstreamError as exc:
+            log.debug("gRPC call to %s failed: %s", d.backend.name, exc)
+            if writer.started:
+                writer.abort()
+            else:
+                grpc_failure(writer, f"backend {d.backend.name} failed: {exc}")
+
     async def _tries(self, d: Forward, body: bytes | BodyStream, writer: ResponseWriter) -> None:
         retry = d.retry
         tries = 1
@@ -189,7 +221,7 @@ class Forwarder:
         backend_timeout = (
             d.timeouts.backend_request if d.timeouts and d.timeouts.backend_request else None
         )
-        h2c = d.backend.app_protocol == H2C
+        h2c = d.grpc or d.backend.app_protocol == H2C
         if h2c:
             head = b""
         elif isinstance(body, BodyStream):
@@ -232,9 +264,14 @@ class Forwarder:
                     writer.abort()
                     return
                 log.debug("try %d to %s failed: %s", attempt + 1, d.backend.name, exc)
-                failure = (503, f"backend {d.backend.name} failed: {exc}")
+                # a backend TLS failure is a bad gateway; never retried in plaintext
+                code = 502 if isinstance(exc, UpstreamTLSError) else 503
+                failure = (code, f"backend {d.backend.name} failed: {exc}")
             if retry is None:
                 break
+        if d.grpc:
+            grpc_failure(writer, failure[1])
+            return
         error_response(writer, *failure)
 
     async def _one_try(
@@ -248,7 +285,7 @@ class Forwarder:
     ) -> bool:
         """One HTTP/1.1 exchange; False when a retriable status was received and dropped."""
         # No silent resend on a pooled connection: a backend that resets must count as a try.
-        conn = await self.pool.acquire(endpoint)
+        conn = await self.pool.acquire(endpoint, d.backend.tls)
         pump: asyncio.Task[None] | None = None
         try:
             if isinstance(body, BodyStream):
@@ -282,14 +319,62 @@ class Forwarder:
     ) -> bool:
         from reference_impl.proxy.upstream_h2c import h2c_exchange
 
+        headers_out = d.headers
+        if d.grpc:
+            # gRPC servers may insist on TE: trailers, which the client side dropped as hop-by-hop
+            headers_out = [*d.headers, ("te", "trailers")]
         status, headers, data, trailers = await h2c_exchange(
-            endpoint, d.method, d.target, d.authority, d.headers, body
+            endpoint, d.method, d.target, d.authority, headers_out, body, d.backend.tls
         )
         if d.retry is not None and status in d.retry.codes and not last:
             return False
+        if d.grpc and trailers is None and not data:
+            # a trailers-only answer: relay grpc-status/-message as trailers (valid gRPC framing)
+            trailers = [(n, v) for n, v in headers if n.lower() in _GRPC_TRAILERS]
+            headers = [(n, v) for n, v in headers if n.lower() not in _GRPC_TRAILERS]
         out, _ = response_headers(d, headers)
         send_simple(writer, status, out, data, trailers)
         return True
+
+
+_GRPC_TRAILERS = frozenset({"grpc-status", "grpc-message", "grpc-status-details-bin"})
+
+
+class _GrpcRelay:
+    """Relays a backend's gRPC answer to the client as it arrives (response filters applied)."""
+
+    def __init__(self, d: Forward, writer: ResponseWriter) -> None:
+        self.d = d
+        self.writer = writer
+
+    def on_response(self, status: int, headers: Headers, ended: bool) -> None:
+        if ended:
+            # trailers-only: grpc-status/-message go out as trailers (valid gRPC framing)
+            trailers = [(n, v) for n, v in headers if n.lower() in _GRPC_TRAILERS]
+            rest = [(n, v) for n, v in headers if n.lower() not in _GRPC_TRAILERS]
+            out, _ = response_headers(self.d, rest)
+            self.writer.start(status, out, None)
+            self.writer.end(trailers or None)
+            return
+        out, _ = response_headers(self.d, headers)
+        self.writer.start(status, out, None)
+
+    def on_data(self, data: bytes) -> None:
+        self.writer.body(data)
+
+    def on_end(self, trailers: Headers | None) -> None:
+        self.writer.end(trailers)
+
+
+def grpc_failure(writer: ResponseWriter, message: str) -> None:
+    """UNAVAILABLE (14) for a gRPC request whose backend could not be reached."""
+    send_simple(
+        writer,
+        200,
+        [("content-type", "application/grpc")],
+        b"",
+        [("grpc-status", "14"), ("grpc-message", message)],
+    )
 
 
 async def _pump(conn: UpstreamConnection, body: BodyStream) -> None:

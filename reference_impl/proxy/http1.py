@@ -485,7 +485,7 @@ class Http1Connection(asyncio.Protocol):
             return False
         endpoints = d.backend.endpoints
         endpoint = endpoints[0] if len(endpoints) == 1 else self.state.rng.choice(endpoints)
-        conn = self.state.pool.take_idle(endpoint)
+        conn = self.state.pool.take_idle(endpoint, d.backend.tls)
         if conn is None:
             return False
         if d.mirrors:

@@ -13,6 +13,7 @@ import h2.errors
 import h2.events
 import h2.exceptions
 
+from reference_impl.proxy.body import BodyStream
 from reference_impl.proxy.filters import Headers
 from reference_impl.proxy.forwarder import error_response, send_simple
 from reference_impl.proxy.plan import Forward, IncomingRequest, plan
@@ -38,6 +39,17 @@ _DROP = frozenset(
 )
 
 
+def _is_grpc(headers: list[tuple[str, str]]) -> bool:
+    for name, value in headers:
+        if name == "content-type":
+            return value.lower().startswith("application/grpc")
+    return False
+
+
+def _no_pause() -> None:
+    """HTTP/2 request data is acknowledged as it arrives; nothing to pause per stream."""
+
+
 class H2Writer:
     """ResponseWriter for one HTTP/2 stream; buffers data until flow control allows it."""
 
@@ -60,6 +72,15 @@ class H2Writer:
         if content_length is not None:
             out.append(("content-length", str(content_length)))
         self.conn.send_headers(self.stream_id, out, end_stream=False)
+
+    def trailers_only(self, status: int, headers: Headers) -> None:
+        """A response of one HEADERS frame that ends the stream (gRPC status without body)."""
+        self.started = True
+        self.done = True
+        out = [(":status", str(status))]
+        out.extend((n.lower(), v) for n, v in headers if n.lower() not in _DROP)
+        self.conn.send_headers(self.stream_id, out, end_stream=True)
+        self.conn.writers.pop(self.stream_id, None)
 
     def body(self, chunk: bytes) -> None:
         if self.head or not chunk:
@@ -119,6 +140,7 @@ class Http2Connection(asyncio.Protocol):
         self.requests: dict[int, tuple[list[tuple[str, str]], list[bytes]]] = {}
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self.writers: dict[int, H2Writer] = {}
+        self.streams: dict[int, BodyStream] = {}  # gRPC request bodies still arriving
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -128,6 +150,9 @@ class Http2Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        for stream in self.streams.values():
+            stream.abandon()
+        self.streams.clear()
         for task in self.tasks.values():
             task.cancel()
 
@@ -147,21 +172,40 @@ class Http2Connection(asyncio.Protocol):
             return
         for ev in events:
             if isinstance(ev, h2.events.RequestReceived):
-                self.requests[ev.stream_id] = ([(str(n), str(v)) for n, v in ev.headers], [])
+                head = [(str(n), str(v)) for n, v in ev.headers]
+                self.requests[ev.stream_id] = (head, [])
                 if ev.stream_ended is not None:
                     self._start(ev.stream_id)
+                elif _is_grpc(head):
+                    # gRPC streams: route at once and stream the request frames to the backend
+                    body = BodyStream(None, _no_pause, _no_pause)
+                    self.streams[ev.stream_id] = body
+                    self._start(ev.stream_id, body)
             elif isinstance(ev, h2.events.DataReceived):
+                stream = self.streams.get(ev.stream_id)
                 req = self.requests.get(ev.stream_id)
-                if req is not None:
+                if stream is not None:
+                    stream.feed(ev.data)
+                    if stream.buffered > _MAX_BODY:  # the backend does not keep up: give up
+                        self.streams.pop(ev.stream_id, None)
+                        stream.abandon()
+                        self.h2.reset_stream(ev.stream_id, h2.errors.ErrorCodes.ENHANCE_YOUR_CALM)
+                elif req is not None:
                     req[1].append(ev.data)
                     if sum(len(part) for part in req[1]) > _MAX_BODY:
                         self.requests.pop(ev.stream_id, None)
                         self.h2.reset_stream(ev.stream_id, h2.errors.ErrorCodes.REFUSED_STREAM)
                 self.h2.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
             elif isinstance(ev, h2.events.StreamEnded):
-                if ev.stream_id not in self.tasks:
+                stream = self.streams.pop(ev.stream_id, None)
+                if stream is not None:
+                    stream.finish()
+                elif ev.stream_id not in self.tasks:
                     self._start(ev.stream_id)
             elif isinstance(ev, h2.events.StreamReset):
+                stream = self.streams.pop(ev.stream_id, None)
+                if stream is not None:
+                    stream.abandon()
                 task = self.tasks.pop(ev.stream_id, None)
                 if task is not None:
                     task.cancel()
@@ -180,8 +224,8 @@ class Http2Connection(asyncio.Protocol):
                 self.transport.close()
         self._send()
 
-    def _start(self, stream_id: int) -> None:
-        task = asyncio.get_running_loop().create_task(self._handle(stream_id))
+    def _start(self, stream_id: int, stream: BodyStream | None = None) -> None:
+        task = asyncio.get_running_loop().create_task(self._handle(stream_id, stream))
         self.tasks[stream_id] = task
         task.add_done_callback(lambda _t: self.tasks.pop(stream_id, None))
 
@@ -233,7 +277,7 @@ class Http2Connection(asyncio.Protocol):
 
     # ------------------------------------------------------------------ request
 
-    async def _handle(self, stream_id: int) -> None:
+    async def _handle(self, stream_id: int, stream: BodyStream | None = None) -> None:
         raw_headers, body_parts = self.requests.pop(stream_id, ([], []))
         pseudo: dict[str, str] = {}
         headers: Headers = []
@@ -256,8 +300,8 @@ class Http2Connection(asyncio.Protocol):
         authority = pseudo.get(":authority") or authority or ""
         headers.append(("x-forwarded-for", self.peer))
         headers.append(("x-forwarded-proto", "https" if self.tls else "http"))
-        body = b"".join(body_parts)
-        if len(body) > _MAX_BODY:
+        body: bytes | BodyStream = stream if stream is not None else b"".join(body_parts)
+        if isinstance(body, bytes) and len(body) > _MAX_BODY:
             error_response(writer, 413, "request body too large")
             return
         incoming = IncomingRequest(
@@ -270,6 +314,11 @@ class Http2Connection(asyncio.Protocol):
         try:
             decision = plan(table, incoming, self.state.rng)
             if not isinstance(decision, Forward):
+                if stream is not None:
+                    stream.abandon()  # answered by the gateway: the request body is not needed
+                if decision.trailers_only:
+                    writer.trailers_only(decision.status, decision.headers)
+                    return
                 send_simple(writer, decision.status, decision.headers, decision.body)
                 return
             await self.state.forwarder.forward(decision, body, writer)

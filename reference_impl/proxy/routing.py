@@ -9,11 +9,15 @@ from urllib.parse import parse_qsl
 from reference_impl.routing_table import (
     Backend,
     Filter,
+    GRPCRoute,
+    GRPCRouteMatch,
+    GRPCRule,
     Listener,
     Route,
     RouteMatch,
     RoutingTable,
     Rule,
+    TLSRoute,
 )
 
 _CACHE_LIMIT = 1024
@@ -162,6 +166,71 @@ class RouteEntry:
         )
 
 
+def grpc_request_matches(match: GRPCRouteMatch, req: RequestView) -> bool:
+    """Whether one GRPCRouteMatch matches; `:path` must be `/<service>/<method>` for a method."""
+    mm = match.method
+    if mm is not None:
+        parts = req.path.split("/")
+        if len(parts) != 3 or parts[0] != "":
+            return False
+        service, method = parts[1], parts[2]
+        if mm.type == "Exact":
+            if mm.service is not None and service != mm.service:
+                return False
+            if mm.method is not None and method != mm.method:
+                return False
+        else:
+            if mm.service_regex is not None and not mm.service_regex.fullmatch(service):
+                return False
+            if mm.method_regex is not None and not mm.method_regex.fullmatch(method):
+                return False
+    for hm in match.headers:
+        values = req.header_values(hm.name)
+        if values is None or not _values_match(hm.type, hm.value, hm.regex, values):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class GRPCEntry:
+    """One (effective hostname, GRPCRoute, rule, match) candidate of a listener."""
+
+    hostname: str | None
+    route: GRPCRoute
+    rule: GRPCRule
+    match: GRPCRouteMatch
+    match_index: int
+    route_key: str = ""
+
+    def sort_key(self) -> tuple[object, ...]:
+        """GRPCRoute precedence (godoc); smallest wins."""
+        h = self.hostname
+        exact_host = len(h) if h and not h.startswith("*.") else 0
+        mm = self.match.method
+        return (
+            -exact_host,
+            -(len(h) if h else 0),
+            -(len(mm.service) if mm and mm.service else 0),
+            -(len(mm.method) if mm and mm.method else 0),
+            -len(self.match.headers),
+            self.route.creation_timestamp,
+            self.route_key,
+            self.rule.index,
+            self.match_index,
+        )
+
+
+def tls_route_key(hostname: str | None, route: TLSRoute) -> tuple[object, ...]:
+    """TLSRoute precedence for one SNI: exact, then the longer wildcard, then none; then age."""
+    if hostname is None:
+        rank: tuple[int, int] = (2, 0)
+    elif hostname.startswith("*."):
+        rank = (1, -len(hostname))
+    else:
+        rank = (0, 0)
+    return (*rank, route.creation_timestamp, f"{route.namespace}/{route.name}")
+
+
 class CompiledListener:
     """A listener with its candidates pre-sorted by precedence and a per-host cache."""
 
@@ -179,6 +248,41 @@ class CompiledListener:
         entries.sort(key=RouteEntry.sort_key)
         self.entries = entries
         self._by_host: dict[str, list[RouteEntry]] = {}
+        grpc: list[GRPCEntry] = []
+        for groute in listener.grpc_routes:
+            key = f"{groute.namespace}/{groute.name}"
+            for hostname in groute.hostnames or (None,):
+                for grule in groute.rules:
+                    for i, gmatch in enumerate(grule.matches):
+                        grpc.append(GRPCEntry(hostname, groute, grule, gmatch, i, key))
+        grpc.sort(key=GRPCEntry.sort_key)
+        self.grpc_entries = grpc
+        tls: list[tuple[str | None, TLSRoute]] = [
+            (hostname, troute)
+            for troute in listener.tls_routes
+            for hostname in (troute.hostnames or (None,))
+        ]
+        tls.sort(key=lambda pair: tls_route_key(*pair))
+        self.tls_entries = tls
+
+    def select_grpc(self, req: RequestView) -> GRPCEntry | None:
+        """The highest-precedence GRPCRoute rule match, or None (UNIMPLEMENTED)."""
+        for entry in self.grpc_entries:
+            if hostname_matches(entry.hostname, req.host) and grpc_request_matches(
+                entry.match, req
+            ):
+                return entry
+        return None
+
+    def select_tls(self, sni: str | None) -> TLSRoute | None:
+        """The TLSRoute for a ClientHello SNI (None without SNI: no route)."""
+        if not sni:
+            return None
+        host = normalize_host(sni)
+        for hostname, troute in self.tls_entries:
+            if hostname_matches(hostname, host):
+                return troute
+        return None
 
     def candidates(self, host: str) -> list[RouteEntry]:
         """Candidates whose effective hostname matches the host, in precedence order."""
@@ -256,6 +360,14 @@ class CompiledTable:
                     add_filters(rule.filters)
                     for backend in rule.backends:
                         add_backend(backend)
+            for groute in lst.grpc_routes:
+                for grule in groute.rules:
+                    add_filters(grule.filters)
+                    for backend in grule.backends:
+                        add_backend(backend)
+            for troute in lst.tls_routes:
+                for backend in troute.backends:
+                    add_backend(backend)
         return keys
 
 

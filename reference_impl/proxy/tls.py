@@ -51,19 +51,22 @@ class CertificateStore:
     def _key(self, cert: Certificate) -> str:
         return hashlib.sha256((cert.cert_pem + "\0" + cert.key_pem).encode()).hexdigest()
 
-    def context(self, cert: Certificate) -> ssl.SSLContext:
-        """A server context holding this certificate (ALPN h2, http/1.1)."""
+    def context(self, cert: Certificate, alpn: list[str] | None = None) -> ssl.SSLContext:
+        """A server context holding this certificate (ALPN h2, http/1.1 unless given)."""
         key = self._key(cert)
-        ctx = self.contexts.get(key)
+        ctx_key = key if alpn is None else key + "\0" + ",".join(alpn)
+        ctx = self.contexts.get(ctx_key)
         if ctx is None:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.set_alpn_protocols(ALPN)
+            ctx.set_alpn_protocols(ALPN if alpn is None else alpn)
             _load_into(ctx, cert)
-            self.contexts[key] = ctx
+            self.contexts[ctx_key] = ctx
             self.names[key] = certificate_names(cert.cert_pem)
         return ctx
 
-    def best(self, certs: tuple[Certificate, ...], sni: str | None) -> ssl.SSLContext:
+    def best(
+        self, certs: tuple[Certificate, ...], sni: str | None, alpn: list[str] | None = None
+    ) -> ssl.SSLContext:
         """The certificate whose names match the SNI most specifically, else the first."""
         chosen = certs[0]
         if sni:
@@ -74,7 +77,7 @@ class CertificateStore:
                     score = _specificity(name, sni)
                     if score > best_score:
                         best_score, chosen = score, cert
-        return self.context(chosen)
+        return self.context(chosen, alpn)
 
 
 def port_context(
@@ -82,6 +85,7 @@ def port_context(
     initial: CompiledTable,
     table_of: Callable[[], CompiledTable | None],
     store: CertificateStore,
+    alpn: list[str] | None = None,
 ) -> ssl.SSLContext | None:
     """The listening context of an HTTPS port; the SNI callback reads the table in force."""
     table = initial
@@ -111,11 +115,11 @@ def port_context(
             or not listener.listener.tls.certificates
         ):
             return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
-        sslobj.context = store.best(listener.listener.tls.certificates, sni)
+        sslobj.context = store.best(listener.listener.tls.certificates, sni, alpn)
         return None
 
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server.set_alpn_protocols(ALPN)
+    server.set_alpn_protocols(ALPN if alpn is None else alpn)
     server.sni_callback = on_sni
     _load_into(server, default)  # the listening context needs a certificate before SNI
     return server

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable
 from typing import Protocol, cast
 
 import httptools
 
-from reference_impl.routing_table import Endpoint
+from reference_impl.proxy.backend_tls import BackendTLSError, client_context, verify_peer
+from reference_impl.routing_table import BackendTLS, Endpoint
 
 Headers = list[tuple[str, str]]
 
@@ -25,6 +27,10 @@ class BodySink(Protocol):
 
 class UpstreamError(Exception):
     """The backend connection failed before a complete response head arrived."""
+
+
+class UpstreamTLSError(UpstreamError):
+    """The TLS handshake with a backend failed or its certificate did not verify (502)."""
 
 
 class ExchangeListener(Protocol):
@@ -48,9 +54,13 @@ class ExchangeListener(Protocol):
 class UpstreamConnection(asyncio.Protocol):
     """One HTTP/1.1 client connection; one exchange at a time."""
 
-    def __init__(self, pool: UpstreamPool, endpoint: Endpoint) -> None:
+    def __init__(
+        self, pool: UpstreamPool, endpoint: Endpoint, tls: BackendTLS | None = None
+    ) -> None:
         self.pool = pool
         self.endpoint = endpoint
+        self.tls = tls
+        self.tls_failure: str | None = None
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.loop = asyncio.get_running_loop()
@@ -74,6 +84,16 @@ class UpstreamConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop transports are not subclasses
+        if self.tls is not None:
+            # verified before any byte of the backend can be read
+            sslobj = transport.get_extra_info("ssl_object")
+            try:
+                verify_peer(self.tls, sslobj.getpeercert(binary_form=True) if sslobj else None)
+            except BackendTLSError as exc:
+                self.tls_failure = str(exc)
+                self.closed = True
+                self.transport.abort()
+                return
         if not self.connected.done():
             self.connected.set_result(None)
 
@@ -251,31 +271,62 @@ class UpstreamPool:
     def __init__(self) -> None:
         # keyed by (ip, port): cheaper to hash than the dataclass, and stable across tables
         self.idle: dict[tuple[str, int], list[UpstreamConnection]] = {}
+        # TLS connections apart, keyed by their policy too: never reused for another policy
+        # or for plaintext (and plaintext ones never for TLS)
+        self.idle_tls: dict[tuple[str, int, BackendTLS], list[UpstreamConnection]] = {}
 
-    def take_idle(self, endpoint: Endpoint) -> UpstreamConnection | None:
-        """An idle keep-alive connection to the endpoint, if there is one."""
-        conns = self.idle.get((endpoint.ip, endpoint.port))
+    def _idle_list(
+        self, endpoint: Endpoint, tls: BackendTLS | None, create: bool
+    ) -> list[UpstreamConnection] | None:
+        if tls is None:
+            key = (endpoint.ip, endpoint.port)
+            return self.idle.setdefault(key, []) if create else self.idle.get(key)
+        tkey = (endpoint.ip, endpoint.port, tls)
+        return self.idle_tls.setdefault(tkey, []) if create else self.idle_tls.get(tkey)
+
+    def take_idle(
+        self, endpoint: Endpoint, tls: BackendTLS | None = None
+    ) -> UpstreamConnection | None:
+        """An idle keep-alive connection to the endpoint (with this backend TLS), if any."""
+        conns = self._idle_list(endpoint, tls, create=False)
         while conns:
             conn = conns.pop()
             if not conn.closed:
                 return conn
         return None
 
-    async def acquire(self, endpoint: Endpoint) -> UpstreamConnection:
-        """An idle connection to the endpoint, or a new one."""
-        conn = self.take_idle(endpoint)
-        return conn if conn is not None else await self.connect(endpoint)
+    async def acquire(
+        self, endpoint: Endpoint, tls: BackendTLS | None = None
+    ) -> UpstreamConnection:
+        """An idle connection to the endpoint, or a new one (TLS when `tls` is set)."""
+        conn = self.take_idle(endpoint, tls)
+        return conn if conn is not None else await self.connect(endpoint, tls)
 
-    async def connect(self, endpoint: Endpoint) -> UpstreamConnection:
-        """A new connection to the endpoint."""
+    async def connect(
+        self, endpoint: Endpoint, tls: BackendTLS | None = None
+    ) -> UpstreamConnection:
+        """A new connection to the endpoint; with `tls`, verified TLS or UpstreamTLSError."""
         loop = asyncio.get_running_loop()
-        factory: Callable[[], UpstreamConnection] = lambda: UpstreamConnection(self, endpoint)  # noqa: E731
+        factory: Callable[[], UpstreamConnection] = lambda: UpstreamConnection(self, endpoint, tls)  # noqa: E731
+        where = f"{endpoint.ip}:{endpoint.port}"
         try:
-            _, proto = await asyncio.wait_for(
-                loop.create_connection(factory, endpoint.ip, endpoint.port), _CONNECT_TIMEOUT
-            )
+            if tls is None:
+                connecting = loop.create_connection(factory, endpoint.ip, endpoint.port)
+            else:
+                connecting = loop.create_connection(
+                    factory,
+                    endpoint.ip,
+                    endpoint.port,
+                    ssl=client_context(tls, ("http/1.1",)),
+                    server_hostname=tls.hostname,
+                )
+            _, proto = await asyncio.wait_for(connecting, _CONNECT_TIMEOUT)
+        except ssl.SSLError as exc:
+            raise UpstreamTLSError(f"TLS to {where} failed: {exc}") from exc
         except (OSError, TimeoutError) as exc:
-            raise UpstreamError(f"cannot connect to {endpoint.ip}:{endpoint.port}: {exc}") from exc
+            raise UpstreamError(f"cannot connect to {where}: {exc}") from exc
+        if proto.tls_failure is not None:
+            raise UpstreamTLSError(f"TLS to {where}: {proto.tls_failure}")
         return proto
 
     def prune(self, keep: set[tuple[str, int]]) -> None:
@@ -283,10 +334,14 @@ class UpstreamPool:
         for key in [k for k in self.idle if k not in keep]:
             for conn in self.idle.pop(key):
                 conn.close()
+        for tkey in [k for k in self.idle_tls if (k[0], k[1]) not in keep]:
+            for conn in self.idle_tls.pop(tkey):
+                conn.close()
 
     def put_back(self, conn: UpstreamConnection) -> None:
         """Keep an idle connection for reuse."""
-        conns = self.idle.setdefault((conn.endpoint.ip, conn.endpoint.port), [])
+        conns = self._idle_list(conn.endpoint, conn.tls, create=True)
+        assert conns is not None
         if len(conns) >= _IDLE_PER_ENDPOINT:
             conn.close()
         else:
@@ -294,7 +349,7 @@ class UpstreamPool:
 
     def forget(self, conn: UpstreamConnection) -> None:
         """Drop a closed connection from the idle list."""
-        conns = self.idle.get((conn.endpoint.ip, conn.endpoint.port))
+        conns = self._idle_list(conn.endpoint, conn.tls, create=False)
         if conns and conn in conns:
             conns.remove(conn)
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 
 import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
 
-from reference_impl.proxy.upstream import UpstreamError
-from reference_impl.routing_table import Endpoint
+from reference_impl.proxy.backend_tls import BackendTLSError, client_context, verify_peer
+from reference_impl.proxy.upstream import UpstreamError, UpstreamTLSError
+from reference_impl.routing_table import BackendTLS, Endpoint
 
 Headers = list[tuple[str, str]]
 
@@ -28,15 +30,20 @@ _DROP = frozenset(
 
 
 async def h2c_exchange(
-    endpoint: Endpoint, method: str, target: str, authority: str, headers: Headers, body: bytes
+    endpoint: Endpoint,
+    method: str,
+    target: str,
+    authority: str,
+    headers: Headers,
+    body: bytes,
+    tls: BackendTLS | None = None,
 ) -> tuple[int, Headers, bytes, Headers | None]:
-    """One request on a fresh h2c connection: (status, headers, body, trailers)."""
-    try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(endpoint.ip, endpoint.port), 5
-        )
-    except (OSError, TimeoutError) as exc:
-        raise UpstreamError(f"cannot connect to {endpoint.ip}:{endpoint.port}: {exc}") from exc
+    """One request on a fresh HTTP/2 connection (h2c, or h2 over TLS with `tls`).
+
+    Returns (status, headers, body, trailers). A TLS handshake or verification failure raises
+    UpstreamError: there is never a plaintext fallback.
+    """
+    reader, writer = await open_h2(endpoint, tls)
     conn = h2.connection.H2Connection(
         h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
     )
@@ -45,7 +52,7 @@ async def h2c_exchange(
         sid = conn.get_next_available_stream_id()
         out = [
             (":method", method),
-            (":scheme", "http"),
+            (":scheme", "http" if tls is None else "https"),
             (":authority", authority),
             (":path", target),
         ]
@@ -99,3 +106,36 @@ async def h2c_exchange(
         raise UpstreamError(f"h2c exchange failed: {exc}") from exc
     finally:
         writer.close()
+
+
+async def open_h2(
+    endpoint: Endpoint, tls: BackendTLS | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection for HTTP/2: plain TCP (h2c), or TLS with ALPN h2 verified per `tls`."""
+    try:
+        if tls is None:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(endpoint.ip, endpoint.port), 5
+            )
+        else:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(
+                    endpoint.ip,
+                    endpoint.port,
+                    ssl=client_context(tls, ("h2",)),
+                    server_hostname=tls.hostname,
+                ),
+                5,
+            )
+    except ssl.SSLError as exc:
+        raise UpstreamTLSError(f"TLS to {endpoint.ip}:{endpoint.port} failed: {exc}") from exc
+    except (OSError, TimeoutError) as exc:
+        raise UpstreamError(f"cannot connect to {endpoint.ip}:{endpoint.port}: {exc}") from exc
+    if tls is not None:
+        sslobj = writer.get_extra_info("ssl_object")
+        try:
+            verify_peer(tls, sslobj.getpeercert(binary_form=True) if sslobj else None)
+        except BackendTLSError as exc:
+            writer.close()
+            raise UpstreamTLSError(f"backend TLS verification failed: {exc}") from exc
+    return reader, writer

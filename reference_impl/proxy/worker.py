@@ -8,11 +8,14 @@ import json
 import logging
 import signal
 import socket
+import ssl
 import sys
+from collections.abc import Callable
 
 from reference_impl.proxy.http1 import Http1Connection
 from reference_impl.proxy.routing import CompiledTable
 from reference_impl.proxy.tls import CertificateStore, port_context
+from reference_impl.proxy.tls_listener import TLSListenerConnection
 from reference_impl.proxy.worker_state import WorkerState
 from reference_impl.routing_table import parse
 
@@ -25,7 +28,7 @@ class ListenerSet:
     def __init__(self, state: WorkerState, address: str) -> None:
         self.state = state
         self.address = address
-        self.servers: dict[int, tuple[asyncio.Server, bool]] = {}
+        self.servers: dict[int, tuple[asyncio.Server, str]] = {}
         self.certs = CertificateStore()
 
     def close(self) -> None:
@@ -35,40 +38,56 @@ class ListenerSet:
         self.servers.clear()
 
     @staticmethod
-    def served_ports(table: CompiledTable) -> dict[int, bool]:
-        """port → TLS?; ports holding only TLS-protocol listeners are not served (no TLSRoute)."""
-        out: dict[int, bool] = {}
+    def served_ports(table: CompiledTable) -> dict[int, str]:
+        """port → what serves it: "http", "https", "tls-passthrough" or "tls-terminate"."""
+        out: dict[int, str] = {}
         for port, pl in table.ports.items():
             protocols = {c.listener.protocol for c in pl.listeners}
             if protocols == {"TLS"}:
-                continue
-            out[port] = pl.is_tls
+                modes = {c.listener.tls.mode for c in pl.listeners if c.listener.tls is not None}
+                out[port] = "tls-terminate" if modes == {"Terminate"} else "tls-passthrough"
+            else:
+                out[port] = "https" if pl.is_tls else "http"
         return out
+
+    def _context(self, port: int, kind: str, table: CompiledTable) -> ssl.SSLContext | None:
+        if kind == "https":
+            return port_context(port, table, lambda: self.state.table, self.certs)
+        if kind == "tls-terminate":
+            # TLSRoute carries arbitrary TCP: no ALPN offered
+            return port_context(port, table, lambda: self.state.table, self.certs, alpn=[])
+        return None
 
     async def apply(self, table: CompiledTable) -> None:
         """Open new ports, swap the table, close ports that disappeared; atomic per request."""
         wanted = self.served_ports(table)
-        opened: dict[int, tuple[asyncio.Server, bool]] = {}
+        opened: dict[int, tuple[asyncio.Server, str]] = {}
         loop = asyncio.get_running_loop()
         try:
-            for port, tls in wanted.items():
+            for port, kind in wanted.items():
                 current = self.servers.get(port)
-                if current is not None and current[1] == tls:
+                if current is not None and current[1] == kind:
                     continue
-                ctx = (
-                    port_context(port, table, lambda: self.state.table, self.certs) if tls else None
-                )
+                ctx = self._context(port, kind, table)
                 if current is not None:
                     current[0].close()  # protocol changed on this port: rebind
                     self.servers.pop(port)
+                factory: Callable[[], asyncio.Protocol]
+                if kind.startswith("tls-"):
 
-                def factory(p: int = port, t: bool = tls) -> Http1Connection:
-                    return Http1Connection(self.state, p, t)
+                    def factory(
+                        p: int = port, t: bool = kind == "tls-terminate"
+                    ) -> asyncio.Protocol:
+                        return TLSListenerConnection(self.state, p, t)
+                else:
+
+                    def factory(p: int = port, t: bool = kind == "https") -> asyncio.Protocol:
+                        return Http1Connection(self.state, p, t)
 
                 server = await loop.create_server(
                     factory, self.address, port, ssl=ctx, reuse_port=True, backlog=1024
                 )
-                opened[port] = (server, tls)
+                opened[port] = (server, kind)
         except OSError:
             for server, _ in opened.values():
                 server.close()

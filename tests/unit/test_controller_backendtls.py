@@ -23,6 +23,11 @@ FOREIGN = {
     "conditions": [],
 }
 
+HTTP_ONLY = DataPlaneSupport(
+    route_kinds=frozenset({"HTTPRoute"}), tls_listener_modes=frozenset(), backend_tls=False
+)
+"""A data plane that serves HTTPRoute only (the proxy before GRPCRoute/TLSRoute/backend TLS)."""
+
 
 def run(*objects: Obj, support: DataPlaneSupport = FULL_SUPPORT, now: str = T0) -> ComputeResult:
     return compute(snapshot_of(objects, now, data_plane=support), IMAGE)
@@ -264,8 +269,8 @@ def test_last_transition_time_changes_only_with_status() -> None:
 # ------------------------------------------------------------------ data plane switch
 
 
-def test_todays_proxy_cannot_originate_tls_so_policy_is_invalid_and_backend_fails() -> None:
-    result = run(*base(ex.backend_tls_policy(), ca_map()), support=PROXY_SUPPORT)
+def test_proxy_without_backend_tls_makes_policy_invalid_and_backend_fail() -> None:
+    result = run(*base(ex.backend_tls_policy(), ca_map()), support=HTTP_ONLY)
     conditions = ancestor(result)["conditions"]
     assert has(conditions, "Accepted", "False", "Invalid")
     assert has(conditions, "ResolvedRefs", "True", "ResolvedRefs")
@@ -321,3 +326,48 @@ def test_policy_losing_one_target_still_applies_where_it_wins() -> None:
     first, second = (rule["backends"][0] for rule in entry["rules"])
     assert first["tls"]["hostname"] == "old.io"
     assert second["tls"]["hostname"] == "both.io"
+
+
+# ------------------------------------------------------------------ appProtocol HTTPS
+# Regression: upstream's BackendTLSPolicy tests use Services whose port says appProtocol
+# HTTPS; such a backend was rejected as UnsupportedProtocol.
+
+HTTPS_APP_PORT = {**HTTPS_PORT, "appProtocol": "HTTPS"}
+
+
+def https_app_base(*extra: Obj) -> list[Obj]:
+    return [
+        ex.gateway_class(),
+        ex.namespace("infra"),
+        ex.gateway(),
+        ex.service(ports=[HTTPS_APP_PORT]),
+        ex.endpoint_slice(port=8443, port_name="https"),
+        ex.http_route(rules=[{"backendRefs": [ex.backend_ref("backend", 8443)]}]),
+        *extra,
+    ]
+
+
+def route_conditions(result: ComputeResult) -> list[Obj]:
+    (parent,) = next(iter(result.http_route_statuses.values()))["parents"]
+    conditions: list[Obj] = parent["conditions"]
+    return conditions
+
+
+def test_https_app_protocol_with_a_policy_resolves_and_dials_tls() -> None:
+    result = run(*https_app_base(ex.backend_tls_policy(), ca_map()))
+    assert has(route_conditions(result), "ResolvedRefs", "True", "ResolvedRefs")
+    backend = http_backend(result)
+    assert backend["valid"] is True
+    assert backend["tls"]["caPem"] == CA
+
+
+def test_https_app_protocol_without_a_policy_is_never_sent_plaintext() -> None:
+    result = run(*https_app_base())
+    backend = http_backend(result)
+    assert backend["valid"] is False
+    assert "tls" not in backend
+
+
+def test_https_app_protocol_without_backend_tls_support_is_unsupported() -> None:
+    result = run(*https_app_base(ex.backend_tls_policy(), ca_map()), support=HTTP_ONLY)
+    assert has(route_conditions(result), "ResolvedRefs", "False", "UnsupportedProtocol")

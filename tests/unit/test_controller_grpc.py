@@ -26,6 +26,11 @@ GW = ("infra", "gw")
 ROUTE = ("infra", "grpc-route")
 H2C_PORT = {"name": "grpc", "port": 8080, "targetPort": 3000, "appProtocol": "kubernetes.io/h2c"}
 
+HTTP_ONLY = DataPlaneSupport(
+    route_kinds=frozenset({"HTTPRoute"}), tls_listener_modes=frozenset(), backend_tls=False
+)
+"""A data plane that serves HTTPRoute only (the proxy before GRPCRoute/TLSRoute/backend TLS)."""
+
 
 def run(*objects: Obj, support: DataPlaneSupport = FULL_SUPPORT) -> ComputeResult:
     return compute(snapshot_of(objects, T0, data_plane=support), IMAGE)
@@ -76,8 +81,8 @@ def kinds(entry: Obj) -> list[str]:
 # ------------------------------------------------------------------ data plane switch
 
 
-def test_todays_proxy_advertises_no_grpc_and_rejects_grpc_routes() -> None:
-    result = run(*base(ex.gateway(), ex.grpc_route()), support=PROXY_SUPPORT)
+def test_http_only_proxy_advertises_no_grpc_and_rejects_grpc_routes() -> None:
+    result = run(*base(ex.gateway(), ex.grpc_route()), support=HTTP_ONLY)
     assert kinds(listener_entry(result)) == ["HTTPRoute"]
     assert has(grpc_parent(result)["conditions"], "Accepted", "False", "NotAllowedByListeners")
     assert table_routes(result) == []
@@ -335,7 +340,7 @@ def test_extension_ref_makes_backends_invalid() -> None:
 # ------------------------------------------------------------------ runtime wiring
 
 
-def test_todays_proxy_accepts_the_table_built_beside_grpc_and_tls_objects() -> None:
+def test_the_proxy_accepts_the_table_built_from_grpc_tls_and_policy_objects() -> None:
     gw = ex.gateway(listeners=[ex.listener(), ex.tls_listener("tls", 8443)])
     policy = ex.backend_tls_policy(service_name="backend")
     objects = base(
@@ -349,10 +354,13 @@ def test_todays_proxy_accepts_the_table_built_beside_grpc_and_tls_objects() -> N
     result = run(*objects, support=PROXY_SUPPORT)
     table = {"version": 1, **result.routing_tables[GW]}
     parsed = parse_routing_table(table)  # the proxy's own validation must not reject it
-    assert [lst.name for lst in parsed.listeners] == ["http"]
-    (entry,) = table["listeners"][0]["routes"]
-    assert entry["kind"] == "HTTPRoute"
-    assert entry["rules"][0]["backends"][0]["valid"] is False  # policy, but no backend TLS
+    assert [lst.name for lst in parsed.listeners] == ["http", "tls"]
+    http, tls = parsed.listeners
+    # the GRPCRoute is older than the HTTPRoute and their hostnames intersect: only it is sent
+    assert [r.name for r in http.grpc_routes] == ["grpc-route"] and not http.routes
+    (backend,) = http.grpc_routes[0].rules[0].backends
+    assert backend.valid and backend.tls is not None  # the policy's Service: dialled with TLS
+    assert [r.name for r in tls.tls_routes] == ["tls-route"]
 
 
 def test_runtime_watches_and_writes_the_new_kinds() -> None:

@@ -190,7 +190,10 @@ def test_gateway_with_address_waits_for_ready_proxy_then_is_programmed() -> None
 
 def test_listener_status_of_valid_http_listener() -> None:
     entry = listener_status(run(ex.gateway_class(), ex.gateway()), "http")
-    assert entry["supportedKinds"] == [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}]
+    assert entry["supportedKinds"] == [
+        {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"},
+        {"group": "gateway.networking.k8s.io", "kind": "GRPCRoute"},
+    ]
     assert entry["attachedRoutes"] == 0
     for type_, reason in [
         ("Accepted", "Accepted"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from reference_impl.controller import examples as ex
 from reference_impl.controller.compute import ComputeResult, compute
 from reference_impl.controller.constants import CONTROLLER_NAME, GATEWAY_GROUP
-from reference_impl.controller.features import FULL_SUPPORT, PROXY_SUPPORT, DataPlaneSupport
+from reference_impl.controller.features import FULL_SUPPORT, DataPlaneSupport
 from reference_impl.controller.model import Obj, snapshot_of
 
 T0 = "2026-11-26T03:00:00Z"
@@ -19,6 +19,11 @@ PASSTHROUGH_ONLY = DataPlaneSupport(
     tls_listener_modes=frozenset({"Passthrough"}),
     backend_tls=True,
 )
+
+HTTP_ONLY = DataPlaneSupport(
+    route_kinds=frozenset({"HTTPRoute"}), tls_listener_modes=frozenset(), backend_tls=False
+)
+"""A data plane that serves HTTPRoute only (the proxy before GRPCRoute/TLSRoute/backend TLS)."""
 
 
 def run(*objects: Obj, support: DataPlaneSupport = FULL_SUPPORT) -> ComputeResult:
@@ -73,8 +78,8 @@ def kinds(entry: Obj) -> list[str]:
 # ------------------------------------------------------------------ listeners
 
 
-def test_todays_proxy_does_not_accept_tls_listeners() -> None:
-    result = run(*base(tls_gateway()), support=PROXY_SUPPORT)
+def test_http_only_proxy_does_not_accept_tls_listeners() -> None:
+    result = run(*base(tls_gateway()), support=HTTP_ONLY)
     entry = listener_entry(result)
     assert has(entry["conditions"], "Accepted", "False", "UnsupportedProtocol")
     assert entry["supportedKinds"] == []
@@ -140,6 +145,8 @@ def test_mixed_tls_modes_on_one_port_conflict() -> None:
         conditions = listener_entry(result, name)["conditions"]
         assert has(conditions, "Accepted", "False", "ProtocolConflict")
         assert has(conditions, "Conflicted", "True", "ProtocolConflict")
+        # Regression: upstream expects no supported kinds on listeners that cannot be served.
+        assert listener_entry(result, name)["supportedKinds"] == []
 
 
 def test_same_mode_listeners_with_distinct_hostnames_share_a_port() -> None:

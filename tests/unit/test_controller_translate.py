@@ -117,6 +117,7 @@ def test_route_spec_is_not_mutated_by_translation() -> None:
 
 def test_table_is_accepted_by_the_proxy_parser() -> None:
     from reference_impl import routing_table
+
     cert, key = ex.self_signed_pem()
     gw = ex.gateway(
         listeners=[
