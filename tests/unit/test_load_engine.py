@@ -75,13 +75,21 @@ def test_unreachable_rate_marks_the_generator_bound(start_server: StartServer) -
     saturated = run_load(
         LoadSpec(url=url, mode=LoadMode.OPEN, rate=50_000, duration_s=2, workers=1, connections=32)
     )
-    modest = run_load(
-        LoadSpec(url=url, mode=LoadMode.OPEN, rate=100, duration_s=2, workers=1, connections=8)
-    )
     assert saturated.generator_bound
     assert any("target 50000" in reason for reason in saturated.generator.reasons)
     assert saturated.unsent > 0
-    assert not modest.generator_bound, modest.generator.reasons
+    # The control run: a modest rate must not be flagged. A busy host (other tests on the
+    # other core) can really starve the worker, so it gets three tries; a detector that
+    # flags everything still fails all of them.
+    attempts = []
+    for _ in range(3):
+        modest = run_load(
+            LoadSpec(url=url, mode=LoadMode.OPEN, rate=100, duration_s=2, workers=1, connections=8)
+        )
+        attempts.append(modest.generator.reasons)
+        if not modest.generator_bound:
+            break
+    assert not modest.generator_bound, attempts
     assert 190 <= modest.sent <= 200  # the schedule holds 200 slots
     assert modest.to_dict()["generator"]["generator_bound"] is False
 
