@@ -102,9 +102,38 @@ class BenchContext:
     def apply(self, objects: list[dict[str, Any]], namespace: str) -> None:
         apply_manifest(self.api, "<bench>", objects=objects, namespace=namespace)
 
-    def deploy_echo(self, namespace: str, name: str = "echo", replicas: int = 1) -> None:
-        """An echo backend (the upstream conformance image) with a Service on port 8080."""
+    def deploy_echo(
+        self,
+        namespace: str,
+        name: str = "echo",
+        replicas: int = 1,
+        *,
+        env: dict[str, str] | None = None,
+        app_protocol: str | None = None,
+        tls_secret: str | None = None,
+    ) -> None:
+        """An echo backend (the upstream conformance image) with a Service on port 8080, or,
+        with `tls_secret`, serving HTTPS with that Secret on Service port 443."""
         labels = {"app": name}
+        container_env = [
+            _field_env("POD_NAME", "metadata.name"),
+            _field_env("NAMESPACE", "metadata.namespace"),
+            *({"name": k, "value": v} for k, v in (env or {}).items()),
+        ]
+        pod_extra: dict[str, Any] = {}
+        container_extra: dict[str, Any] = {}
+        port: dict[str, Any] = {"port": 8080, "targetPort": 3000}
+        if tls_secret:
+            container_env += [
+                {"name": "TLS_SERVER_CERT", "value": "/etc/gwh-tls/tls.crt"},
+                {"name": "TLS_SERVER_PRIVKEY", "value": "/etc/gwh-tls/tls.key"},
+                {"name": "HTTPS_PORT", "value": "8443"},
+            ]
+            pod_extra["volumes"] = [{"name": "tls", "secret": {"secretName": tls_secret}}]
+            container_extra["volumeMounts"] = [{"name": "tls", "mountPath": "/etc/gwh-tls"}]
+            port = {"port": 443, "targetPort": 8443}
+        if app_protocol:
+            port["appProtocol"] = app_protocol
         self.apply(
             [
                 {
@@ -121,12 +150,11 @@ class BenchContext:
                                     {
                                         "name": "echo",
                                         "image": ECHO_IMAGE,
-                                        "env": [
-                                            _field_env("POD_NAME", "metadata.name"),
-                                            _field_env("NAMESPACE", "metadata.namespace"),
-                                        ],
+                                        "env": container_env,
+                                        **container_extra,
                                     }
-                                ]
+                                ],
+                                **pod_extra,
                             },
                         },
                     },
@@ -135,7 +163,7 @@ class BenchContext:
                     "apiVersion": "v1",
                     "kind": "Service",
                     "metadata": {"name": name},
-                    "spec": {"selector": labels, "ports": [{"port": 8080, "targetPort": 3000}]},
+                    "spec": {"selector": labels, "ports": [port]},
                 },
             ],
             namespace,
@@ -203,10 +231,10 @@ class BenchContext:
         self.cluster.check_gateway_address(address)
         return str(address)
 
-    def wait_route_accepted(self, namespace: str, name: str, timeout: float = 60) -> Obj:
-        obj = wait_for(
-            self.api, f"{GATEWAY_API}/HTTPRoute", namespace, name, route_accepted, timeout
-        )
+    def wait_route_accepted(
+        self, namespace: str, name: str, timeout: float = 60, kind: str = "HTTPRoute"
+    ) -> Obj:
+        obj = wait_for(self.api, f"{GATEWAY_API}/{kind}", namespace, name, route_accepted, timeout)
         assert obj is not None
         return obj
 

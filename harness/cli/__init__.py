@@ -21,6 +21,20 @@ from harness.cluster.errors import ClusterError
 
 __all__ = ["build_parser", "main"]
 
+# The library's exceptions that describe a problem with the input or the target, by name, so
+# the CLI need not import every layer at start-up.
+USER_ERRORS = frozenset(
+    {
+        "TargetUnreachableError",
+        "LoadRunError",
+        "ResultsError",
+        "ManifestError",
+        "WaitTimeout",
+        "ClusterUnreachable",
+        "TimeoutError",
+    }
+)
+
 
 class Output:
     """Where progress and results go: `-q` silences progress, `--json` makes results JSON."""
@@ -75,6 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args, out)
     except ClusterError as e:
+        print(f"gwh: error: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:
+        # Errors the library raises for the user to act on: one message, no traceback.
+        if type(e).__name__ not in USER_ERRORS:
+            raise
         print(f"gwh: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

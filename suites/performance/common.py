@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,10 +60,26 @@ def https_listener(name: str, port: int, secret: str) -> dict[str, Any]:
     }
 
 
+def wait_listening(address: str, port: int, timeout: float = 30) -> None:
+    """Programmed means "ready soon": wait (bounded) until the listener accepts connections."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((address, port), timeout=2):
+                return
+        except OSError as e:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{address}:{port} still refuses connections: {e}") from e
+            time.sleep(0.05)
+
+
 def _wait_serving(url: str, host: str) -> None:
     """Programmed means "ready soon": wait (bounded) until the route really answers 200."""
     parts = urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname:
+    if not parts.hostname:
+        return
+    if parts.scheme == "https":
+        wait_listening(parts.hostname, parts.port or 443)
         return
     wait_for_status(
         parts.hostname,

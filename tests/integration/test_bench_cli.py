@@ -150,3 +150,27 @@ def test_sigterm_mid_run_removes_what_the_run_created(
     _out, err = proc.communicate(timeout=180)
     assert proc.returncode == 130, err
     assert bench_namespaces() == []
+
+
+def test_grpc_and_tls_benchmarks_measure_the_reference(
+    local_cluster: LocalClusterHandle, reference: str, tmp_path: Path
+) -> None:
+    result = gwh(
+        "bench",
+        "--name",
+        local_cluster.name,
+        "--quick",
+        "--output",
+        str(tmp_path),
+        "--duration",
+        "2",
+        "grpc-throughput",
+        "tls-handshakes",
+    )
+    assert result.returncode == 0, result.stderr
+    doc = json.loads((tmp_path / "performance.json").read_text())
+    metrics = {m["name"]: m for s in doc["scenarios"] for m in s["metrics"]}
+    for name in ("grpc_rps", "https_handshakes_per_s", "passthrough_handshakes_per_s"):
+        assert metrics[name]["value"] > 0, name
+    for name in ("grpc_errors", "https_errors", "passthrough_errors"):
+        assert metrics[name]["value"] == 0, name

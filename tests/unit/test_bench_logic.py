@@ -54,6 +54,8 @@ def test_every_issue_scenario_is_installed_in_a_stable_order() -> None:
         "reconcile-latency",
         "route-churn",
         "gateway-provisioning",
+        "grpc-throughput",
+        "tls-handshakes",
     ]
 
 
