@@ -247,8 +247,12 @@ def _gateways_ready(items: Mapping[str, Obj]) -> tuple[bool, str]:
             continue
         conditions = gw.get("status", {}).get("conditions") or []
         generation = meta.get("generation")
-        if any(c.get("observedGeneration") != generation for c in conditions):
-            return False, f"Gateway {name}: conditions not at generation {generation}"
+        stale = sorted({str(c.get("observedGeneration")) for c in conditions} - {str(generation)})
+        if stale:
+            return False, (
+                f"Gateway {name}: conditions' observedGeneration {', '.join(stale)} is not "
+                f"the latest generation {generation}"
+            )
         for wanted in ("Accepted", "Programmed"):
             if not any(c.get("type") == wanted and c.get("status") == "True" for c in conditions):
                 shown = [(c.get("type"), c.get("status"), c.get("reason")) for c in conditions]

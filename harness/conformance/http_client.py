@@ -15,7 +15,7 @@ import socket
 import ssl
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import h2.config
 import h2.connection
@@ -71,6 +71,7 @@ class Redirect:
     host: str
     port: str
     path: str
+    query: str = ""
 
 
 @dataclasses.dataclass
@@ -352,13 +353,18 @@ def _decode(response: HttpResponse, request: HttpRequest, address: str) -> None:
 
 
 def parse_location(location: str, request: HttpRequest, address: str) -> Redirect:
-    """Location parts; a relative Location takes scheme and host from the request."""
+    """Location parts as Go's ``resp.Location()`` gives them (upstream's client).
+
+    A relative Location is resolved against the URL that was dialled (the
+    Gateway address, its port dropped when it is the scheme's default), not
+    against the Host header; the path is percent-decoded like Go's ``URL.Path``.
+    """
     parts = urlsplit(location)
     if parts.netloc:
         host = parts.hostname or ""
         port = str(parts.port) if parts.port else ""
     else:
-        host_value = host_header(request, address)
-        host, _, port = host_value.partition(":")
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    return Redirect(parts.scheme or request.scheme, host, port, path)
+        host, dialled_port = split_address(address)
+        default = 443 if request.tls else 80
+        port = "" if dialled_port == default else str(dialled_port)
+    return Redirect(parts.scheme or request.scheme, host, port, unquote(parts.path), parts.query)

@@ -242,6 +242,11 @@ class ConformanceRun:
     started: str = ""
     results: dict[str, TestResult] = dataclasses.field(default_factory=dict)
 
+    def catalog_parallel(self, short_name: str) -> bool:
+        """True only for a catalogue test marked Parallel; anything else runs alone."""
+        spec = self.catalog.tests.get(short_name)
+        return spec is not None and spec.parallel
+
 
 def _is_active(config: pytest.Config) -> bool:
     return any(config.getoption(name) for name in _ACTIVATING)
@@ -297,7 +302,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(_ResultCollector(run), "gwh-results")
     if config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(_XdistHooks(), "gwh-xdist-hooks")
+        _check_dist_mode(config)
+        config.pluginmanager.register(_XdistHooks(run), "gwh-xdist-hooks")
+
+
+def _check_dist_mode(config: pytest.Config) -> None:
+    """Refuse xdist modes that would run one scenario on several workers at once."""
+    if hasattr(config, "workerinput"):
+        return
+    if config.getoption("dist", "no") == "each":
+        raise _usage(
+            [
+                "--dist each runs every scenario on every worker, which makes them judge "
+                "each other's objects; use -n N alone (the plugin schedules the workers)"
+            ]
+        )
 
 
 def _start_run(config: pytest.Config) -> ConformanceRun:
@@ -481,14 +500,34 @@ def _shared_run_dir(config: pytest.Config) -> tuple[Path, str]:
 
 
 class _XdistHooks:
-    """Hands the run folder to every xdist worker (registered only when xdist is loaded)."""
+    """Hands the run folder to every xdist worker and schedules non-parallel scenarios alone.
+
+    Registered only when xdist is loaded.
+    """
+
+    def __init__(self, run: ConformanceRun) -> None:
+        self.run = run
 
     @pytest.hookimpl
     def pytest_configure_node(self, node: Any) -> None:
-        run: ConformanceRun | None = node.config.stash.get(RUN_KEY, None)
-        if run is not None:
-            node.workerinput["gwh_run_dir"] = str(run.run_dir)
-            node.workerinput["gwh_run_id"] = run.run_id
+        node.workerinput["gwh_run_dir"] = str(self.run.run_dir)
+        node.workerinput["gwh_run_id"] = self.run.run_id
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        if config.getoption("dist", "no") in ("no", "each"):
+            return None
+        from harness.conformance.scheduling import SerialGroupScheduling
+
+        # Read once the workers have collected: they list every scenario's properties.
+        listing: dict[str, dict[str, str]] = {}
+
+        def is_serial(node_id: str) -> bool:
+            if not listing:
+                listing.update(_collected_props(self.run))
+            return listing.get(node_id, {}).get("serial") == "true"
+
+        return SerialGroupScheduling(config, log, is_serial)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -537,7 +576,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
         seen[spec.short_name] = item.nodeid
         decision = decide(spec.short_name, spec.features, spec.provisional, run.rules)
-        _set_props(item, spec, decision)
+        _set_props(item, spec, decision, serial=not run.catalog_parallel(spec.short_name))
         if not decision.runs:
             item.add_marker(pytest.mark.skip(reason=decision.reason))
     if run is not None and hasattr(config, "workerinput"):
@@ -558,9 +597,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
 
 
-def _set_props(item: pytest.Item, spec: ScenarioSpec, decision: Decision) -> None:
+def _set_props(item: pytest.Item, spec: ScenarioSpec, decision: Decision, *, serial: bool) -> None:
     item.user_properties.extend(
         [
+            # Not marked Parallel upstream: under xdist it runs alone (see scheduling).
+            (PROP_PREFIX + "serial", "true" if serial else "false"),
             (PROP_PREFIX + "short_name", spec.short_name),
             (PROP_PREFIX + "features", ",".join(sorted(spec.features))),
             (PROP_PREFIX + "provisional", "true" if spec.provisional else "false"),
@@ -654,16 +695,17 @@ def _collect(
     collected: dict[str, TestResult], props: dict[str, str], report: pytest.TestReport
 ) -> None:
     name = props["short_name"]
-    result = collected.get(report.nodeid)
+    node_id = report.nodeid
+    result = collected.get(node_id)
     if result is None:
         result = TestResult(
             short_name=name,
             outcome=Outcome.PASSED,
             features=frozenset(filter(None, props.get("features", "").split(","))),
             provisional=props.get("provisional") == "true",
-            node_id=report.nodeid,
+            node_id=node_id,
         )
-        collected[report.nodeid] = result
+        collected[node_id] = result
     result.duration_seconds += report.duration
     result.attempts = int(props.get("attempts", result.attempts))
     if report.skipped:
@@ -672,10 +714,20 @@ def _collect(
         result.message = _skip_reason(report)
     elif report.failed:
         result.outcome = Outcome.FLAKY if props.get("flaky") == "true" else Outcome.FAILED
-        if report.when != "call":
-            result.message = f"{report.when} failed: " + _short(report.longreprtext)
-        else:
-            result.message = _short(report.longreprtext)
+        message = _failure_message(report)
+        result.message = message if report.when == "call" else f"{report.when} failed: {message}"
+
+
+def _failure_message(report: pytest.TestReport) -> str:
+    """The exception's own message and where it was raised; the full text if there is none.
+
+    A traceback with source listings would push the message (what was expected, what
+    came back) past the length limit.
+    """
+    crash: Any = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and crash.message:
+        return _short(f"{crash.message}\n  at {crash.path}:{crash.lineno}")
+    return _short(report.longreprtext)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

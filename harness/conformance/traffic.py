@@ -16,7 +16,7 @@ import ipaddress
 import socket
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import wsproto
 import wsproto.events
@@ -112,42 +112,98 @@ class Traffic:
 
     def websocket_echo(self, path: str, message: str, *, host: str = "") -> str:
         """Open ``ws://<gateway><path>``, send one text message, return the echoed text."""
+        echoed: list[str | bytes] = []
+        problem = self.websocket_round(path, [message], host=host, received=echoed)
+        if problem:
+            raise ConnectionError(problem)
+        return str(echoed[0])
+
+    def websocket_round(
+        self,
+        path: str,
+        messages: Sequence[str | bytes],
+        *,
+        host: str = "",
+        origin: str = "",
+        received: list[str | bytes] | None = None,
+    ) -> str | None:
+        """One connection: send each message in turn, each must come back unchanged.
+
+        Text (``str``) and binary (``bytes``) messages must come back in the same frame
+        type (RFC 6455 intermediaries keep opcodes). None when all echoed, else what
+        went wrong. Every echo lands in ``received`` when given.
+        """
         hostname, port = split_address(self.address)
         check_destination(hostname, self.allowed_networks)
-        timeout = self.timeouts.RequestTimeout
-        with socket.create_connection((hostname, port), timeout=timeout) as raw:
-            sock: socket.socket = raw
-            if self.tls:
-                sock = wrap_tls(raw, self.tls)
-            ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
-            request = HttpRequest(path=path, host=host, tls=self.tls)
-            authority = host_header(request, self.address)
-            scheme = "https" if self.tls else "http"
-            # golang.org/x/net/websocket (upstream's echo) refuses a handshake without Origin.
-            handshake = wsproto.events.Request(
-                host=authority,
-                target=path,
-                extra_headers=[(b"origin", f"{scheme}://{authority}".encode())],
-            )
-            sock.sendall(ws.send(handshake))
-            accepted = False
-            text: list[str] = []
-            while True:
-                data = sock.recv(65536)
-                if not data:
-                    raise ConnectionError("websocket closed before the echo arrived")
-                ws.receive_data(data)
-                for event in ws.events():
-                    if isinstance(event, wsproto.events.AcceptConnection):
-                        accepted = True
-                        sock.sendall(ws.send(wsproto.events.TextMessage(data=message)))
-                    elif isinstance(event, wsproto.events.RejectConnection):
-                        raise ConnectionError(f"websocket upgrade rejected ({event.status_code})")
-                    elif isinstance(event, wsproto.events.TextMessage) and accepted:
-                        text.append(event.data)
-                        if event.message_finished:
-                            sock.sendall(ws.send(wsproto.events.CloseConnection(code=1000)))
-                            return "".join(text)
+        request = HttpRequest(path=path, host=host, tls=self.tls)
+        authority = host_header(request, self.address)
+        scheme = "https" if self.tls else "http"
+        # golang.org/x/net/websocket (upstream's echo) refuses a handshake without Origin.
+        handshake = wsproto.events.Request(
+            host=authority,
+            target=path,
+            extra_headers=[(b"origin", (origin or f"{scheme}://{authority}").encode())],
+        )
+        pending = list(messages)
+        got = received if received is not None else []
+        try:
+            with socket.create_connection(
+                (hostname, port), timeout=self.timeouts.RequestTimeout
+            ) as raw:
+                sock: socket.socket = wrap_tls(raw, self.tls) if self.tls else raw
+                ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
+                sock.sendall(ws.send(handshake))
+                parts: list[str | bytes] = []
+                while pending:
+                    data = sock.recv(65536)
+                    if not data:
+                        return f"connection closed after {len(got)} of {len(messages)} echoes"
+                    ws.receive_data(data)
+                    for event in ws.events():
+                        if isinstance(event, wsproto.events.RejectConnection):
+                            return f"websocket upgrade rejected ({event.status_code})"
+                        if isinstance(event, wsproto.events.AcceptConnection):
+                            sock.sendall(ws.send(_ws_message(pending[0])))
+                        elif isinstance(event, wsproto.events.Message):
+                            parts.append(event.data)
+                            if not event.message_finished:
+                                continue
+                            whole = _joined(parts)
+                            parts.clear()
+                            got.append(whole)
+                            want = pending.pop(0)
+                            if whole != want:
+                                return f"sent {want!r}, got back {whole!r}"
+                            if pending:
+                                sock.sendall(ws.send(_ws_message(pending[0])))
+                sock.sendall(ws.send(wsproto.events.CloseConnection(code=1000)))
+        except OSError as exc:
+            return f"websocket failed: {exc.__class__.__name__}: {exc}"
+        return None
+
+    def must_echo_websocket(
+        self, path: str, messages: Sequence[str | bytes], *, host: str = "", origin: str = ""
+    ) -> None:
+        """Eventually N rounds in a row, each one connection echoing every message (upstream)."""
+        kinds = ", ".join("binary" if isinstance(m, bytes) else "text" for m in messages)
+        await_convergence(
+            lambda: self.websocket_round(path, messages, host=host, origin=origin),
+            self.timeouts,
+            what=f"websocket echo of {len(messages)} messages ({kinds}) over {path}",
+        )
+
+
+def _ws_message(message: str | bytes) -> wsproto.events.Message[Any]:
+    if isinstance(message, bytes):
+        return wsproto.events.BytesMessage(data=message)
+    return wsproto.events.TextMessage(data=message)
+
+
+def _joined(parts: list[str | bytes]) -> str | bytes:
+    """The fragments of one message, as text or bytes like its first fragment."""
+    if isinstance(parts[0], str):
+        return "".join(str(p) for p in parts)
+    return b"".join(p for p in parts if isinstance(p, bytes))
 
 
 @dataclasses.dataclass
@@ -297,6 +353,15 @@ def distribution_problem(
     unknown = sorted(set(seen) - set(wanted))
     if unknown:
         return f"answers from unexpected backends {unknown}: {dict(seen)}"
+    # As upstream, the set of backends that answered must be exactly those with a
+    # positive weight: a hit on a weight-0 backend, or none on a weighted one, fails
+    # outright whatever the tolerance.
+    for name, share in wanted.items():
+        hits = seen.get(name, 0)
+        if share == 0 and hits > 0:
+            return f"{name} has weight 0 but answered {hits} of {total} requests: {dict(seen)}"
+        if share > 0 and hits == 0:
+            return f"{name} has weight {share:.3f} but received no requests: {dict(seen)}"
     for name, share in wanted.items():
         got = seen.get(name, 0) / total
         if abs(got - share) > tolerance:

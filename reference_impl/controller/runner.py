@@ -190,12 +190,14 @@ def released_gateways(snapshot: Snapshot, result: ComputeResult) -> set[Key]:
             continue
         class_name = (gateway.get("spec") or {}).get("gatewayClassName")
         gateway_class = snapshot.gateway_classes.get(class_name or "")
-        ours_elsewhere = (
-            gateway_class is not None
-            and (gateway_class.get("spec") or {}).get("controllerName") == snapshot.controller_name
-            and not is_owned_class(snapshot, gateway_class)
-        )
-        if not ours_elsewhere:
+        if gateway_class is None:
+            released.add(key)
+            continue
+        # A class of another controller (or another instance's class) is not ours: when
+        # that controller is another instance of this one (e.g. a --fault test instance),
+        # its proxies carry our labels, and deleting them would break it.
+        controller = (gateway_class.get("spec") or {}).get("controllerName")
+        if controller == snapshot.controller_name and is_owned_class(snapshot, gateway_class):
             released.add(key)
     return released
 

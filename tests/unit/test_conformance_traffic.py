@@ -276,7 +276,9 @@ def test_redirect_port_defaults() -> None:
     assert compare_round_trip(request, want, redirect("80")) is None
     assert compare_round_trip(request, want, redirect("8080")) is not None
     https = ExpectedResponse(status=(302,), redirect=ExpectedRedirect("https", port="443"))
-    assert compare_round_trip(request, https, redirect("", "https")) is None
+    # As upstream: a port given in the expectation must appear in the Location.
+    assert compare_round_trip(request, https, redirect("443", "https")) is None
+    assert compare_round_trip(request, https, redirect("", "https")) is not None
 
 
 def test_await_convergence_counts_and_never_sleeps_after_success() -> None:

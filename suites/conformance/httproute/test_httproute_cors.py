@@ -227,12 +227,7 @@ def test_httproute_cors(gateway: GatewayHandle, traffic: Traffic) -> None:
             # Header lists may come with or without spaces after commas (as upstream,
             # only where a list of header names is expected).
             ignore_whitespace="access-control-allow-headers" in case.response_headers,
+            # Checked on every attempt: a preflight the backend answered never counts.
+            answered_by_gateway=case.preflight,
         )
-        response = traffic.request(case.path, method=case.method, headers=case.headers).expect(
-            expected
-        )
-        if case.preflight:
-            assert response.echo is None, (
-                f"OPTIONS {case.path} from {case.headers['Origin']} reached the backend; the "
-                f"Gateway must answer CORS preflights itself: {response.summary()}"
-            )
+        traffic.request(case.path, method=case.method, headers=case.headers).expect(expected)

@@ -1,14 +1,7 @@
 """HTTPRouteRedirectPortAndScheme: Location's scheme and port from listeners on 80, 8080, 443."""
 
-import base64
-
-from kubernetes import client
-
-from harness.conformance.http_client import TlsSettings
 from harness.conformance.scenario import GatewayHandle, scenario
-from harness.conformance.traffic import Traffic
-
-from .go_style_tls import go_style
+from harness.conformance.traffic import Traffic, tls_for
 
 HOST = "example.org"
 HTTP_8080_GATEWAY = "same-namespace-with-http-listener-on-8080"
@@ -39,14 +32,6 @@ FROM_PORT_443 = [
 ]
 
 
-def tls_certificate_pem(api: client.ApiClient, namespace: str, name: str) -> str:
-    """The ``tls.crt`` of a Secret: the listener's certificate, trusted as its own CA."""
-    secret = client.CoreV1Api(api).read_namespaced_secret(name, namespace)
-    pem = base64.b64decode((secret.data or {}).get("tls.crt", "")).decode()
-    assert pem, f"Secret {namespace}/{name} has no tls.crt"
-    return pem
-
-
 def must_redirect_all(
     traffic: Traffic, cases: list[tuple[str, str, str]], *, host: str = "", sni: str = ""
 ) -> None:
@@ -75,7 +60,10 @@ def test_httproute_redirect_port_and_scheme(gateway: GatewayHandle, traffic: Tra
 
     must_redirect_all(traffic, FROM_PORT_80)
     must_redirect_all(traffic.at(on_8080.address()), FROM_PORT_8080)
-    ca = tls_certificate_pem(gateway.api, gateway.namespace, "tls-validity-checks-certificate")
-    # go_style: the base certificate names *.org, which OpenSSL alone refuses for example.org.
-    https = go_style(traffic).at(on_443.address(), tls=TlsSettings(server_name=HOST, ca_pem=ca))
+    # The listener's own certificate is the trust anchor; its "*.org" covers example.org
+    # because the framework checks names Go's way (upstream's client).
+    tls = tls_for(
+        gateway.api, HOST, secret="tls-validity-checks-certificate", namespace=gateway.namespace
+    )
+    https = traffic.at(on_443.address(), tls=tls)
     must_redirect_all(https, FROM_PORT_443, host=HOST, sni=HOST)
