@@ -86,6 +86,11 @@ class BenchContext:
         self.api = self.cluster.api_client()
 
     @property
+    def namespaces(self) -> list[str]:
+        """The scratch namespaces created so far (the same list object, it grows)."""
+        return self._namespaces
+
+    @property
     def load_seconds(self) -> float:
         return self.duration_override or self.profile.load_seconds
 

@@ -13,6 +13,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from harness.bench.context import BenchContext, Profile, Progress
+from harness.bench.sampling import sampler_for
 from harness.bench.scenario import ScenarioResult, select
 from harness.cluster import Cluster, ClusterError
 
@@ -118,8 +119,13 @@ def run_bench(
             rate_override=rate,
         )
         t0 = time.monotonic()
-        with ctx.scoped():
+        # The scenario's namespaces list grows as it runs; the sampler reads it each time.
+        with ctx.scoped(), sampler_for(cluster, ctx.namespaces) as sampler:
             result = scenario.run(ctx)
+        usage = sampler.summary(cluster.provider)
+        result.metrics += usage.metrics("scenario_implementation")
+        if usage.note:
+            result.notes.append(f"resource sampling: {usage.note}")
         result.parameters.setdefault("wall_seconds", round(time.monotonic() - t0, 1))
         results.append(result)
         write_results(output_dir, results, meta)

@@ -95,6 +95,11 @@ def test_route_churn_and_provisioning_write_their_results(
     histogram = tmp_path / scenarios["route-churn"]["histograms"]["steady"]
     assert histogram.is_file()
     assert histogram.read_text().strip()
+    # CPU and memory of the implementation were sampled during every scenario.
+    for scenario in scenarios.values():
+        names = {m["name"] for m in scenario["metrics"]}
+        assert "scenario_implementation_rss_mib_max" in names, scenario["name"]
+        assert "scenario_implementation_cpu_cores_mean" in names, scenario["name"]
     provisioning = {m["name"]: m for m in scenarios["gateway-provisioning"]["metrics"]}
     assert len(provisioning["create_to_first_200"]["samples"]) == 2
     assert all(s > 0 for s in provisioning["create_to_first_200"]["samples"])
