@@ -121,7 +121,9 @@ def env(local_cluster: Any) -> Iterator[GrpcTlsEnv]:
         assert process.returncode == 0, f"controller exited {process.returncode}:\n{output}"
 
 
-def test_grpc_route_is_not_admitted_by_todays_listeners(env: GrpcTlsEnv) -> None:
+def test_grpc_route_with_a_missing_backend_is_accepted_with_unresolved_refs(
+    env: GrpcTlsEnv,
+) -> None:
     env.http_gateway("grpc-gw")
     env.create(
         "grpcroutes",
@@ -136,15 +138,17 @@ def test_grpc_route_is_not_admitted_by_todays_listeners(env: GrpcTlsEnv) -> None
         "GRPCRoute Accepted condition",
         lambda: env.our_condition("grpcroutes", "grpc", "parents", "Accepted"),
     )
-    assert (accepted["status"], accepted["reason"]) == ("False", "NotAllowedByListeners")
+    # The proxy serves GRPCRoute: the route is admitted, its missing Service is reported.
+    assert (accepted["status"], accepted["reason"]) == ("True", "Accepted")
     resolved = env.our_condition("grpcroutes", "grpc", "parents", "ResolvedRefs")
     assert (resolved["status"], resolved["reason"]) == ("False", "BackendNotFound")
-    listener = wait_for(
-        "Gateway listener status",
-        lambda: next(iter(env.status("gateways", "grpc-gw").get("listeners") or []), None),
-    )
-    assert [k["kind"] for k in listener["supportedKinds"]] == ["HTTPRoute"]
-    assert listener["attachedRoutes"] == 0
+
+    def listener_with_route() -> Any:
+        listeners = env.status("gateways", "grpc-gw").get("listeners") or []
+        return listeners[0] if listeners and listeners[0]["attachedRoutes"] == 1 else None
+
+    listener = wait_for("the listener to count the GRPCRoute", listener_with_route)
+    assert sorted(k["kind"] for k in listener["supportedKinds"]) == ["GRPCRoute", "HTTPRoute"]
 
 
 def test_tls_route_on_http_listener_is_not_allowed(env: GrpcTlsEnv) -> None:
@@ -219,5 +223,5 @@ def test_backend_tls_policy_reports_a_missing_ca_then_its_arrival(env: GrpcTlsEn
 
     wait_for("ResolvedRefs=True once the ConfigMap exists", resolved_now)
     accepted = policy_condition("Accepted")
-    # The shipped proxy cannot originate TLS yet: the valid policy is still not accepted.
-    assert (accepted["status"], accepted["reason"]) == ("False", "Invalid")
+    # The proxy originates TLS to backends: once the CA exists the policy is Accepted.
+    assert (accepted["status"], accepted["reason"]) == ("True", "Accepted")
