@@ -35,10 +35,46 @@ class ResolvedBackend:
         return self.reason is None
 
 
+_MEMO_TAG = "resolve_backend"
+
+
 def resolve_backend(
     snapshot: Snapshot, route_kind: str, route_namespace: str, ref: Mapping[str, Any]
 ) -> ResolvedBackend:
-    """Resolve one backendRef: kind, then ReferenceGrant, then the Service and its port."""
+    """Resolve one backendRef: kind, then ReferenceGrant, then the Service and its port.
+
+    Memoised per snapshot: a route's status and its table entry resolve the same refs, and
+    many routes share a Service.
+    """
+    get = ref.get
+    group, kind, name, namespace, port = (
+        get("group"),
+        get("kind"),
+        get("name"),
+        get("namespace"),
+        get("port"),
+    )
+    # Types are part of the key: 8080 and 8080.0 are equal but not labelled alike.
+    key = (
+        _MEMO_TAG,
+        route_kind,
+        route_namespace,
+        (group, kind, name, namespace, port),
+        (type(group), type(kind), type(name), type(namespace), type(port)),
+    )
+    try:
+        found: ResolvedBackend | None = snapshot.memo.get(key)
+    except TypeError:  # an unhashable value in the ref: resolve it without the memo
+        return _resolve_backend(snapshot, route_kind, route_namespace, ref)
+    if found is None:
+        found = _resolve_backend(snapshot, route_kind, route_namespace, ref)
+        snapshot.memo[key] = found
+    return found
+
+
+def _resolve_backend(
+    snapshot: Snapshot, route_kind: str, route_namespace: str, ref: Mapping[str, Any]
+) -> ResolvedBackend:
     group = ref.get("group") or ""
     kind = ref.get("kind") or "Service"
     name = str(ref.get("name") or "")

@@ -65,6 +65,11 @@ class Snapshot:
                 index.setdefault((namespace, str(service)), []).append(slice_)
         return index
 
+    @functools.cached_property
+    def memo(self) -> dict[Any, Any]:
+        """Results of pure lookups on this snapshot (e.g. resolved backendRefs), by input."""
+        return {}
+
     def reference_grants_in(self, namespace: str) -> list[Obj]:
         """ReferenceGrants of one namespace."""
         return self._grants_by_namespace.get(namespace, [])

@@ -39,6 +39,19 @@ def next_version(previous: int | None) -> int:
     return now_ms if previous is None or now_ms > previous else previous + 1
 
 
+def table_json(table: Mapping[str, Any]) -> str:
+    """The table as compact JSON with sorted keys: its identity, and the body's content."""
+    if "version" in table:  # the pusher owns the version
+        table = {k: v for k, v in table.items() if k != "version"}
+    return json.dumps(table, sort_keys=True, separators=(",", ":"))
+
+
+def versioned_body(digest: str, version: int) -> bytes:
+    """The PUT /config body: the table's JSON with `version` in front, serialised once."""
+    inner = digest[1:-1]
+    return f'{{"version":{version}{"," if inner else ""}{inner}}}'.encode()
+
+
 class Pusher:
     """Delivers the latest table of every Gateway to every one of its proxies, with retries."""
 
@@ -72,12 +85,13 @@ class Pusher:
         """New desired tables and proxy Pods; changed tables get a new version."""
         with self._lock:
             for key, table in tables.items():
-                digest = json.dumps(table, sort_keys=True)
+                digest = table_json(table)
                 state = self._tables.get(key)
                 if state is None or state.digest != digest:
                     version = next_version(state.version if state else None)
-                    body = json.dumps({"version": version, **table}).encode()
-                    self._tables[key] = _TableState(digest, version, body)
+                    self._tables[key] = _TableState(
+                        digest, version, versioned_body(digest, version)
+                    )
             for key in set(self._tables) - set(tables):
                 del self._tables[key]
             self._targets = {key: list(pods) for key, pods in targets.items()}
@@ -127,9 +141,7 @@ class Pusher:
         with self._lock:
             if state.version <= in_force:
                 state.version = max(in_force + 1, next_version(state.version))
-                table = json.loads(state.body)
-                table["version"] = state.version
-                state.body = json.dumps(table).encode()
+                state.body = versioned_body(state.digest, state.version)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -145,10 +145,13 @@ class Controller:
         )
 
     def reconcile_once(self) -> ComputeResult:
-        """One full pass: compute, write changed statuses, provision, push."""
+        """One full pass: compute, push (asynchronously), write changed statuses, provision."""
         started = time.monotonic()
         snapshot = self.snapshot()
         result = inject(compute(snapshot, self.options.proxy_image), self.options.fault)
+        # The pusher works in its own thread: hand it the tables first, so traffic does not
+        # wait for the status round trips to the API server.
+        self.pusher.update(result.routing_tables, proxy_targets(snapshot, result))
         writes = self.writer.write_changed(
             [
                 ("GatewayClass", snapshot.gateway_classes, result.gateway_class_statuses),
@@ -173,7 +176,6 @@ class Controller:
             },
             released_gateways(snapshot, result),
         )
-        self.pusher.update(result.routing_tables, proxy_targets(snapshot, result))
         self.reconciles += 1
         self.last_reconcile_seconds = time.monotonic() - started
         log.debug(

@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from reference_impl.proxy.supervisor import Supervisor
-from reference_impl.routing_table import parse
+from reference_impl.routing_table import RouteParseCache, parse
 
 log = logging.getLogger("reference_impl.proxy")
 
@@ -33,6 +33,8 @@ class AdminServer:
         self.supervisor = supervisor
         self.version: int | None = None
         self.lock = asyncio.Lock()
+        self.routes = RouteParseCache()
+        """Validated route entries of the last table: a push re-validates only changed ones."""
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve requests on one admin connection (keep-alive)."""
@@ -105,7 +107,7 @@ class AdminServer:
         except (ValueError, UnicodeDecodeError) as exc:
             return 400, {"error": f"body is not JSON: {exc}"}
         try:
-            table = parse(doc)
+            table = parse(doc, self.routes)
         except ValueError as exc:
             return 400, {"error": str(exc)}
         async with self.lock:

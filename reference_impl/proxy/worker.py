@@ -17,7 +17,7 @@ from reference_impl.proxy.routing import CompiledTable
 from reference_impl.proxy.tls import CertificateStore, port_context
 from reference_impl.proxy.tls_listener import TLSListenerConnection
 from reference_impl.proxy.worker_state import WorkerState
-from reference_impl.routing_table import parse
+from reference_impl.routing_table import RouteParseCache, parse
 
 log = logging.getLogger("reference_impl.proxy.worker")
 
@@ -116,6 +116,8 @@ async def serve(control_fd: int, address: str) -> None:
             await asyncio.sleep(5)
             state.reap_idle(loop.time())
 
+    routes = RouteParseCache()  # unchanged route entries are not validated again
+
     async def control() -> None:
         sock = socket.socket(fileno=control_fd)
         reader, writer = await asyncio.open_unix_connection(sock=sock, limit=2**20)
@@ -127,7 +129,7 @@ async def serve(control_fd: int, address: str) -> None:
                 return  # the parent is gone
             raw = await reader.readexactly(int(line))
             try:
-                compiled = CompiledTable(parse(json.loads(raw)))
+                compiled = CompiledTable(parse(json.loads(raw), routes))
                 await listeners.apply(compiled)
                 answer = f"ok {compiled.version}\n"
             except (ValueError, OSError) as exc:
