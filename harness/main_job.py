@@ -90,27 +90,26 @@ def metadata_options(metadata: dict[str, str]) -> list[str]:
     return options
 
 
-def reference_metadata() -> dict[str, str]:
-    found = [
-        ep for ep in metadata.entry_points(group=IMPLEMENTATIONS_GROUP) if ep.name == "reference"
-    ]
+def load_implementation(name: str = "reference") -> Any:
+    """An installed implementation's module, found by entry point (harness never imports it)."""
+    found = [ep for ep in metadata.entry_points(group=IMPLEMENTATIONS_GROUP) if ep.name == name]
     if not found:
-        return {}
-    described: dict[str, str] = found[0].load().implementation_metadata()
+        raise ClusterError(
+            f"no implementation named {name!r} is installed",
+            hint="install the package from the repository with `pip install -e .`",
+        )
+    return found[0].load()
+
+
+def reference_metadata() -> dict[str, str]:
+    """The bundled implementation's ConformanceReport fields, as it describes itself."""
+    described: dict[str, str] = load_implementation().implementation_metadata()
     return described
 
 
 def install_reference(cluster: Cluster, progress: Progress) -> None:
-    """Install the bundled implementation through its entry point (harness never imports it)."""
-    found = [
-        ep for ep in metadata.entry_points(group=IMPLEMENTATIONS_GROUP) if ep.name == "reference"
-    ]
-    if not found:
-        raise ClusterError(
-            "the reference implementation is not installed",
-            hint="install the package from the repository with `pip install -e .`",
-        )
-    found[0].load().install(cluster, gateway_class=REFERENCE_GATEWAY_CLASS, progress=progress)
+    """Install the bundled implementation and its GatewayClass."""
+    load_implementation().install(cluster, gateway_class=REFERENCE_GATEWAY_CLASS, progress=progress)
 
 
 def cluster_info(cluster: Cluster) -> ClusterInfo:

@@ -9,7 +9,6 @@ cluster serves it; otherwise the result says that nothing could be sampled.
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +17,8 @@ import psutil
 from kubernetes import client
 
 from harness.cluster import Cluster
-from harness.cluster.local.network import sandbox_id
+from harness.cluster.local.controlplane import client_pids
+from harness.cluster.local.network import netns_pids, sandbox_id
 from harness.cluster.local.state import ClusterState, netns_prefix
 
 
@@ -65,33 +65,15 @@ def local_pod_pids(cluster: Cluster, namespaces: list[str]) -> list[int]:
         for ns in namespaces:
             for pod in core.list_namespaced_pod(ns).items:
                 uid = str(pod.metadata.uid) if pod.metadata else ""
-                netns = netns_prefix(cluster.name) + sandbox_id(uid)
-                out = subprocess.run(
-                    ["ip", "netns", "pids", netns], capture_output=True, text=True
-                ).stdout
-                pids |= {int(p) for p in out.split()}
+                pids.update(netns_pids(netns_prefix(cluster.name) + sandbox_id(uid)))
     finally:
         api.close()
     return sorted(pids)
 
 
 def local_client_pids(cluster: Cluster) -> list[int]:
-    """The cluster's clients that are neither control plane nor node agent (a controller)."""
-    state = ClusterState.load(cluster.name)
-    components = set(state.pids.values())
-    marker = str(state.dir) + "/"
-    pids = []
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        try:
-            cmdline = proc.info["cmdline"] or []
-            if proc.info["pid"] in components or not any(marker in a for a in cmdline):
-                continue
-            if any("nodeagent" in a for a in cmdline):
-                continue
-            pids.append(proc.info["pid"])
-        except psutil.Error:
-            continue
-    return sorted(pids)
+    """The cluster's clients that are neither control plane nor Pods (a controller)."""
+    return client_pids(ClusterState.load(cluster.name))
 
 
 def local_implementation_pids(cluster: Cluster, namespaces: list[str]) -> list[int]:
@@ -102,9 +84,16 @@ def local_implementation_pids(cluster: Cluster, namespaces: list[str]) -> list[i
 class ResourceSampler:
     """Samples a changing set of processes every `interval` seconds in a background thread."""
 
-    def __init__(self, find_pids: Callable[[], list[int]], interval: float = 0.5) -> None:
+    def __init__(
+        self, find_pids: Callable[[], list[int]], interval: float = 0.5, refresh: float = 5.0
+    ) -> None:
         self._find = find_pids
         self._interval = interval
+        # Finding the processes lists Pods through the API: too costly for every sample while
+        # the implementation is under load on the same cores.
+        self._refresh = refresh
+        self._pids: list[int] = []
+        self._found_at = float("-inf")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._cpu: list[float] = []
@@ -115,12 +104,17 @@ class ResourceSampler:
 
     def _sample(self) -> None:
         try:
-            pids = self._find()
+            now = time.monotonic()
+            if now - self._found_at >= self._refresh:
+                self._pids = self._find()
+                self._found_at = now
+            pids = self._pids
         except Exception as e:
             self.error = f"cannot list implementation processes: {e}"
             return
         cpu = 0.0
         rss = 0.0
+        measured = 0
         for pid in pids:
             proc = self._procs.get(pid)
             try:
@@ -132,10 +126,12 @@ class ResourceSampler:
                 cpu += proc.cpu_percent(None) / 100.0
                 one = proc.memory_info().rss / 2**20
                 rss += one
+                measured += 1
                 self._rss_per_process_max = max(self._rss_per_process_max, one)
             except psutil.Error:
                 self._procs.pop(pid, None)
-        if pids:
+        # A sample in which every process was only primed would record a false zero.
+        if measured:
             self._cpu.append(cpu)
             self._rss.append(rss)
 
@@ -207,7 +203,3 @@ def sampler_for(
         "controller": lambda: local_client_pids(cluster),
     }
     return ResourceSampler(finders[part])
-
-
-def wait_quiet(seconds: float) -> None:
-    time.sleep(seconds)

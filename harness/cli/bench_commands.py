@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import harness.cluster
 from harness.bench import available_scenarios, run_bench
+from harness.results import new_run_id
 
 if TYPE_CHECKING:
     from harness.cli import Output
 
 
 def default_run_dir() -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path("reports") / "runs" / f"{stamp}-{uuid.uuid4().hex[:6]}"
+    """`reports/runs/<run-id>` with the results package's run ids."""
+    return Path("reports") / "runs" / new_run_id()
 
 
 def register(sub: Any) -> None:

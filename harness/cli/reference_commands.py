@@ -1,32 +1,19 @@
 """`gwh reference install|uninstall`: the bundled implementation, found through an entry point.
 
-`harness` never imports `reference_impl`; the implementation registers itself in the entry-point
-group `gateway_harness.implementations` under the name `reference`.
+`harness` never imports `reference_impl`; it is found through the entry-point group
+`gateway_harness.implementations` (see `harness.main_job.load_implementation`).
 """
 
 from __future__ import annotations
 
 import argparse
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import harness.cluster
-from harness.cluster import ClusterError
+from harness.main_job import load_implementation
 
 if TYPE_CHECKING:
     from harness.cli import Output
-
-ENTRY_POINT_GROUP = "gateway_harness.implementations"
-
-
-def load_implementation(name: str = "reference") -> Any:
-    found = [ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
-    if not found:
-        raise ClusterError(
-            f"no implementation named {name!r} is installed",
-            hint="install the package with `pip install -e .` from the repository",
-        )
-    return found[0].load()
 
 
 def register(sub: Any) -> None:

@@ -26,10 +26,11 @@ def gwh(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def reference(local_cluster: LocalClusterHandle) -> Iterator[str]:
+    # Idempotent, so every xdist worker may call it. No uninstall here: another worker may
+    # still be using the class; stopping the session's cluster stops the controller too.
     result = gwh("reference", "install", "--name", local_cluster.name)
     assert result.returncode == 0, result.stderr
     yield "gateway-harness"
-    gwh("reference", "uninstall", "--name", local_cluster.name)
 
 
 @pytest.mark.parametrize(
@@ -106,8 +107,10 @@ def test_route_churn_and_provisioning_write_their_results(
     # Nothing the run created is left in the cluster.
     from kubernetes import client
 
+    # (Scoped to this run's scenarios: another xdist worker may be benchmarking meanwhile.)
     namespaces = client.CoreV1Api(local_cluster.api_client()).list_namespace().items
-    assert not [n.metadata.name for n in namespaces if n.metadata.name.startswith("gwh-bench-")]
+    ours = ("gwh-bench-churn-", "gwh-bench-provision-")
+    assert not [n.metadata.name for n in namespaces if n.metadata.name.startswith(ours)]
 
 
 def test_sigterm_mid_run_removes_what_the_run_created(
@@ -124,7 +127,8 @@ def test_sigterm_mid_run_removes_what_the_run_created(
         return [
             n.metadata.name
             for n in core.list_namespace().items
-            if n.metadata.name.startswith("gwh-bench-")
+            # latency-curve is run by no other test, so another xdist worker cannot interfere.
+            if n.metadata.name.startswith("gwh-bench-curve-")
         ]
 
     proc = subprocess.Popen(
@@ -140,7 +144,7 @@ def test_sigterm_mid_run_removes_what_the_run_created(
             str(tmp_path),
             "--duration",
             "30",
-            "route-churn",
+            "latency-curve",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -90,3 +90,23 @@ def test_results_are_written_as_json_and_csv(tmp_path: Path) -> None:
     assert rows[0][:3] == ["scenario", "metric", "unit"]
     assert rows[2][:2] == ["route-churn", "steady_rps"]
     assert rows[2][5] == "199 201"
+
+
+def test_sampler_looks_processes_up_rarely_but_samples_them_each_time() -> None:
+    import os
+
+    from harness.bench.sampling import ResourceSampler
+
+    lookups: list[int] = []
+
+    def find() -> list[int]:
+        lookups.append(1)
+        return [os.getpid()]
+
+    sampler = ResourceSampler(find, interval=0.5, refresh=60.0)
+    for _ in range(4):
+        sampler._sample()
+    summary = sampler.summary("local")
+    assert len(lookups) == 1  # the pid list is reused between refreshes
+    assert summary.samples == 3  # the first sample only primes the CPU counter
+    assert summary.rss_mib_max is not None and summary.rss_mib_max > 0

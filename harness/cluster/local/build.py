@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -218,16 +217,8 @@ def build(kubernetes_version: str, progress: Progress | None = None) -> Path:
         f"Building the control plane {kubernetes_version} (etcd {plan.etcd_version}) from Go "
         "modules; this happens once per version and takes 10-25 minutes on 2 cores …"
     )
-    lock = threading.Lock()
-
-    def locked_say(msg: str) -> None:
-        with lock:
-            say(msg)
-
     say(f"[1/2] etcd {plan.etcd_version}")
-    _go_build(
-        _prepare_etcd_module(plan, workdir), ["."], str(tmp_out / "etcd"), "-s -w", "", locked_say
-    )
+    _go_build(_prepare_etcd_module(plan, workdir), ["."], str(tmp_out / "etcd"), "-s -w", "", say)
     say("[2/2] kube-apiserver, kube-controller-manager, kube-scheduler, kubectl")
     _go_build(
         _prepare_k8s_module(plan, workdir),
@@ -235,7 +226,7 @@ def build(kubernetes_version: str, progress: Progress | None = None) -> Path:
         str(tmp_out) + "/",
         _ldflags(kubernetes_version),
         "selinux,notest",
-        locked_say,
+        say,
     )
     missing = [b for b in ALL_BINARIES if not (tmp_out / b).exists()]
     if missing:

@@ -423,6 +423,25 @@ def _network_cleanup(state: ClusterState | None, name: str) -> None:
         cleanup(state)
 
 
+def client_pids(state: ClusterState) -> list[int]:
+    """Processes using the cluster (e.g. an implementation's controller with its kubeconfig):
+    they name its state folder but are neither components nor Pods the node agent runs."""
+    components = set(state.pids.values())
+    pods = str(state.node_agent_dir) + "/"
+    return sorted(
+        p.pid
+        for p in processes.processes_referencing(str(state.dir) + "/")
+        if p.pid not in components and not _cmdline_mentions(p, pods)
+    )
+
+
+def _cmdline_mentions(proc: Any, text: str) -> bool:
+    try:
+        return any(text in arg for arg in proc.cmdline())
+    except Exception:
+        return False
+
+
 def cleanup_leftovers(name: str) -> list[int]:
     """Kill any process still naming this cluster's state folder (a crashed run's leftovers)."""
     marker = str(state_root() / name) + "/"
@@ -460,12 +479,7 @@ def down(name: str, keep_data: bool = False, progress: Progress | None = None) -
     if state is not None:
         # Clients of the cluster (an implementation's controller started with its kubeconfig)
         # go first, so nothing recreates objects while the control plane stops.
-        ours = set(state.pids.values())
-        clients = [
-            p.pid
-            for p in processes.processes_referencing(str(state.dir) + "/")
-            if p.pid not in ours
-        ]
+        clients = client_pids(state)
         if clients:
             processes.stop(clients, timeout=10)
             say(f"  stopped {len(clients)} client process(es)")
