@@ -132,6 +132,8 @@ class BackendTLS:
     well_known_ca: str | None
     hostname: str
     subject_alt_names: tuple[SubjectAltName, ...] = ()
+    client_certificate: Certificate | None = None
+    """The Gateway's `spec.tls.backend` client certificate, presented to the backend."""
 
 
 @dataclass(frozen=True)
@@ -282,11 +284,20 @@ class Certificate:
 
 
 @dataclass(frozen=True)
+class ClientValidation:
+    """Frontend client-certificate validation of an HTTPS listener (one per port)."""
+
+    mode: Literal["AllowValidOnly", "AllowInsecureFallback"]
+    ca_pem: str
+
+
+@dataclass(frozen=True)
 class ListenerTLS:
     """TLS settings of a listener."""
 
     mode: Literal["Terminate", "Passthrough"]
     certificates: tuple[Certificate, ...]
+    client_validation: ClientValidation | None = None
 
 
 @dataclass(frozen=True)
@@ -377,16 +388,26 @@ class RouteParseCache:
     def __init__(self) -> None:
         self._kept: dict[str, Any] = {}
         self._fresh: dict[str, Any] = {}
+        # id(entry) -> (entry, parser, parsed): entries a patch carried over are the very
+        # objects parsed last time, recognised without serialising them. Documents are
+        # never changed in place once parsed (they come from json.loads).
+        self._kept_ids: dict[int, tuple[Any, Any, Any]] = {}
+        self._fresh_ids: dict[int, tuple[Any, Any, Any]] = {}
         self.hits = 0
         self.misses = 0
 
     def __len__(self) -> int:
-        return len(self._kept)
+        return len(self._kept_ids)
 
     def parsed(
         self, doc: Any, where: str, parser: Callable[[dict[str, Any], str], _Parsed]
     ) -> _Parsed:
         """The parsed entry: from the cache when this exact JSON was parsed before."""
+        same = self._kept_ids.get(id(doc))
+        if same is not None and same[0] is doc and same[1] is parser:
+            self.hits += 1
+            self._fresh_ids[id(doc)] = same
+            return same[2]  # type: ignore[no-any-return]
         try:
             # Exact text (1 vs 1.0, true vs 1 differ), so equal keys mean equal entries.
             key = f"{parser.__name__}\0{json.dumps(doc)}"
@@ -401,15 +422,18 @@ class RouteParseCache:
         else:
             self.hits += 1
         self._fresh[key] = found
+        self._fresh_ids[id(doc)] = (doc, parser, found)
         return found
 
     def begin(self) -> None:
         """Start collecting the entries of a new table."""
         self._fresh = {}
+        self._fresh_ids = {}
 
     def commit(self) -> None:
         """The new table parsed fine: keep exactly its entries."""
         self._kept, self._fresh = self._fresh, {}
+        self._kept_ids, self._fresh_ids = self._fresh_ids, {}
 
 
 def parse(doc: dict[str, Any], cache: RouteParseCache | None = None) -> RoutingTable:
@@ -492,7 +516,16 @@ def _parse_listener(
             )
             for i, c in enumerate(_list(tls_doc, "certificates", f"{where}.tls"))
         )
-        tls = ListenerTLS(mode=mode, certificates=certs)  # type: ignore[arg-type]
+        tls = ListenerTLS(
+            mode=mode,  # type: ignore[arg-type]
+            certificates=certs,
+            client_validation=_parse_client_validation(
+                _opt(tls_doc, "clientValidation", f"{where}.tls", dict),
+                f"{where}.tls.clientValidation",
+            ),
+        )
+        if tls.client_validation is not None and protocol != "HTTPS":
+            raise ValueError(f"{where}.tls.clientValidation: only HTTPS listeners validate clients")
     if protocol == "HTTPS" and (tls is None or tls.mode != "Terminate" or not tls.certificates):
         raise ValueError(f"{where}.tls: an HTTPS listener needs mode Terminate and a certificate")
     if protocol == "TLS" and tls is None:
@@ -810,12 +843,31 @@ def _parse_backend_tls(doc: dict[str, Any] | None, where: str) -> BackendTLS | N
         key = "hostname" if s_type == "Hostname" else "uri"
         value = _get(item, key, w, str)
         sans.append(SubjectAltName(type=s_type, value=value))  # type: ignore[arg-type]
+    client = _opt(doc, "clientCertificate", where, dict)
     return BackendTLS(
         ca_pem=ca_pem,
         well_known_ca=well_known,
         hostname=_get(doc, "hostname", where, str),
         subject_alt_names=tuple(sans),
+        client_certificate=None
+        if client is None
+        else Certificate(
+            cert_pem=_get(client, "certPem", f"{where}.clientCertificate", str),
+            key_pem=_get(client, "keyPem", f"{where}.clientCertificate", str),
+        ),
     )
+
+
+def _parse_client_validation(doc: dict[str, Any] | None, where: str) -> ClientValidation | None:
+    if doc is None:
+        return None
+    mode = _enum(
+        _get(doc, "mode", where, str), ("AllowValidOnly", "AllowInsecureFallback"), f"{where}.mode"
+    )
+    ca_pem = _get(doc, "caPem", where, str)
+    if not ca_pem.strip():
+        raise ValueError(f"{where}.caPem: a client validation needs at least one CA")
+    return ClientValidation(mode=mode, ca_pem=ca_pem)  # type: ignore[arg-type]
 
 
 def _parse_header_modifier(doc: dict[str, Any], where: str) -> HeaderModifier:

@@ -18,6 +18,7 @@ from harness.main_job import (
 
 if TYPE_CHECKING:
     from harness.cli import Output
+    from harness.cluster.provider import Cluster
 
 
 def register(sub: Any) -> None:
@@ -51,6 +52,17 @@ def register(sub: Any) -> None:
     p.add_argument("--provider", default="local", help="local, kind or existing")
     p.add_argument("--kubeconfig", help="kubeconfig file (provider existing)")
     p.add_argument("--context", help="kubeconfig context (provider existing)")
+    p.add_argument(
+        "--usable-address",
+        action="append",
+        help="address a Gateway may request in spec.addresses (GatewayStaticAddresses); "
+        "local clusters default to a free load-balancer pool address",
+    )
+    p.add_argument(
+        "--unusable-address",
+        action="append",
+        help="address a Gateway cannot get; local clusters default to one outside the pool",
+    )
     add_implementation_flags(p)
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments")
     p.set_defaults(handler=cmd_conformance)
@@ -79,6 +91,21 @@ def plugin_options(args: argparse.Namespace) -> list[str]:
     return options + extra
 
 
+def address_options(args: argparse.Namespace, cluster: Cluster) -> list[str]:
+    """--usable-address/--unusable-address: as given, else chosen for a local cluster."""
+    usable, unusable = list(args.usable_address or ()), list(args.unusable_address or ())
+    if cluster.provider == "local" and not usable and not unusable:
+        from harness.cluster.local.static_addresses import static_addresses_of
+
+        picked = static_addresses_of(cluster.name, cluster.api_client())
+        usable, unusable = [picked.usable], [picked.unusable]
+    options: list[str] = []
+    for flag, values in (("--usable-address", usable), ("--unusable-address", unusable)):
+        for value in values:
+            options += [flag, value]
+    return options
+
+
 def cmd_conformance(args: argparse.Namespace, out: Output) -> int:
     cluster = harness.cluster.open(
         args.name, args.provider, kubeconfig=args.kubeconfig, context=args.context
@@ -89,7 +116,7 @@ def cmd_conformance(args: argparse.Namespace, out: Output) -> int:
         cluster,
         args.gateway_class,
         run_dir,
-        options=plugin_options(args),
+        options=address_options(args, cluster) + plugin_options(args),
         report_output=args.report_output,
     )
     out.result(f"Conformance results in {run_dir}", {"output": str(run_dir), "exit_code": code})

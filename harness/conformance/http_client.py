@@ -84,6 +84,9 @@ class HttpResponse:
     protocol: str
     echo: dict[str, Any] | None = None
     redirect: Redirect | None = None
+    client_certificate_requested: bool | None = None
+    """Whether the server asked for the client certificate the request offered (None: it
+    offered none)."""
 
     def header_values(self, name: str) -> list[str]:
         lowered = name.lower()
@@ -156,8 +159,38 @@ def _request_headers(request: HttpRequest) -> list[tuple[str, str]]:
     return headers
 
 
-def _tls_context(tls: TlsSettings, alpn: tuple[str, ...]) -> ssl.SSLContext:
+@dataclasses.dataclass
+class HandshakeRecord:
+    """What a TLS handshake showed beyond its outcome."""
+
+    certificate_requested: bool = False
+    """The server sent a CertificateRequest (a client only presents a certificate then, as
+    upstream's client hook records)."""
+
+
+def _record_certificate_request(context: ssl.SSLContext, record: HandshakeRecord) -> None:
+    def observe(
+        conn: object,
+        direction: str,
+        version: object,
+        content_type: object,
+        msg_type: object,
+        data: bytes,
+    ) -> None:
+        del conn, version, content_type, data
+        if direction == "read" and msg_type == ssl._TLSMessageType.CERTIFICATE_REQUEST:  # type: ignore[attr-defined]
+            record.certificate_requested = True
+
+    # ssl offers no public hook into handshake messages; this one is CPython's own (3.8+).
+    setattr(context, "_msg_callback", observe)  # noqa: B010
+
+
+def _tls_context(
+    tls: TlsSettings, alpn: tuple[str, ...], record: HandshakeRecord | None = None
+) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=tls.ca_pem)
+    if record is not None:
+        _record_certificate_request(context, record)
     if tls.client_cert_pem:
         import os
         import tempfile
@@ -203,9 +236,14 @@ def verify_server_name(peer: Mapping[str, Any], name: str) -> None:
         raise ssl.SSLCertVerificationError(f"certificate IPs {ips} do not cover {name}")
 
 
-def wrap_tls(sock: socket.socket, tls: TlsSettings, alpn: tuple[str, ...] = ()) -> ssl.SSLSocket:
+def wrap_tls(
+    sock: socket.socket,
+    tls: TlsSettings,
+    alpn: tuple[str, ...] = (),
+    record: HandshakeRecord | None = None,
+) -> ssl.SSLSocket:
     """TLS over ``sock``: the chain checked by OpenSSL against the CA, the name the Go way."""
-    context = _tls_context(tls, alpn)
+    context = _tls_context(tls, alpn, record)
     context.check_hostname = False  # checked below, with Go's rules
     try:
         wrapped = context.wrap_socket(sock, server_hostname=tls.server_name or None)
@@ -221,12 +259,14 @@ def wrap_tls(sock: socket.socket, tls: TlsSettings, alpn: tuple[str, ...] = ()) 
     return wrapped
 
 
-def _connect(host: str, port: int, request: HttpRequest, timeout: float) -> socket.socket:
+def _connect(
+    host: str, port: int, request: HttpRequest, timeout: float, record: HandshakeRecord | None
+) -> socket.socket:
     sock = socket.create_connection((host, port), timeout=timeout)
     if request.tls is None:
         return sock
     alpn = ("h2",) if request.protocol == "H2" else ()
-    return wrap_tls(sock, request.tls, alpn)
+    return wrap_tls(sock, request.tls, alpn, record)
 
 
 def send(
@@ -237,11 +277,19 @@ def send(
     allowed_networks: tuple[
         ipaddress.IPv4Network | ipaddress.IPv6Network, ...
     ] = DEFAULT_ALLOWED_NETWORKS,
+    record: HandshakeRecord | None = None,
 ) -> HttpResponse:
-    """Send one request on a new connection to ``address`` (host:port) and close it."""
+    """Send one request on a new connection to ``address`` (host:port) and close it.
+
+    ``record`` (filled in even when the request fails) tells whether the server asked for
+    the client certificate the request offers.
+    """
     host, port = split_address(address)
     check_destination(host, allowed_networks)
-    sock = _connect(host, port, request, timeout)
+    offered = request.tls is not None and bool(request.tls.client_cert_pem)
+    if offered and record is None:
+        record = HandshakeRecord()
+    sock = _connect(host, port, request, timeout, record)
     try:
         if request.protocol == "HTTP/1.1":
             response = _send_http1(sock, address, request, timeout)
@@ -254,6 +302,8 @@ def send(
     finally:
         sock.close()
     _decode(response, request, address)
+    if offered and record is not None:
+        response.client_certificate_requested = record.certificate_requested
     return response
 
 

@@ -767,6 +767,12 @@ def base_resources(conformance_run: ConformanceRun, kube_api: Any) -> dict[str, 
     from harness.conformance.coordination import SharedSetupFailed, run_once
 
     run = conformance_run
+    needed = run.supported
+    selected = run.catalog.tests.get(run.options.run_test) if run.options.run_test else None
+    if selected is not None:
+        # --run-test leaves the supported features empty (as upstream), yet the one scenario
+        # it selects still needs the namespaces, Gateways and backends its features imply.
+        needed = needed | selected.features
 
     def create() -> dict[str, Any]:
         from harness.kube.apply import ManifestError
@@ -777,7 +783,7 @@ def base_resources(conformance_run: ConformanceRun, kube_api: Any) -> dict[str, 
                 kube_api,
                 run.options.gateway_class,
                 run.catalog.images.get("echoBasic", ""),
-                run.supported,
+                needed,
                 run.run_id,
                 run.rewrites.apply,
             )
@@ -791,7 +797,7 @@ def base_resources(conformance_run: ConformanceRun, kube_api: Any) -> dict[str, 
         base.namespaces_ready(kube_api, base.NAMESPACES, run.options.timeouts)
         return {"objects": [dataclasses.asdict(a.ref) for a in applied]}
 
-    if "Gateway" not in run.supported:
+    if "Gateway" not in needed:
         return {"objects": []}
     try:
         return run_once(run.run_dir, "base-resources", create)

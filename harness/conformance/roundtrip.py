@@ -92,6 +92,9 @@ def compare_round_trip(
         return f"expected status {list(expected.status)}, got {response.status}"
     if expected.protocol and response.protocol != expected.protocol:
         return f"expected protocol {expected.protocol}, got {response.protocol}"
+    if response.client_certificate_requested is False:
+        # Upstream's client hook must have run: a certificate offered is one presented.
+        return "the Gateway never asked for the client certificate the request offered"
     if expected.answered_by_gateway and response.echo is not None:
         return (
             f"a backend answered (echo from pod {response.echo.get('pod')!r}, path "

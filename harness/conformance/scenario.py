@@ -189,6 +189,13 @@ class GatewayHandle:
             st.gateway_has_zero_routes(), self.timeouts.GatewayStatusMustHaveListeners
         )
 
+    def must_have_attached_listener_sets(self, count: int) -> Obj:
+        """GatewayMustHaveAttachedListeners."""
+        return self._wait(
+            st.gateway_has_attached_listener_sets(count),
+            self.timeouts.GatewayStatusMustHaveListeners,
+        )
+
     def address(self, listener: str | None = None) -> str:
         """WaitForGatewayAddress: ``host:port`` of the listener (default: the first)."""
         obj = self._wait(st.gateway_has_address(listener), self.timeouts.GatewayMustHaveAddress)

@@ -24,6 +24,7 @@ import wsproto.events
 from harness.conformance.consistency import NotConsistent, await_convergence
 from harness.conformance.http_client import (
     DEFAULT_ALLOWED_NETWORKS,
+    HandshakeRecord,
     HttpRequest,
     HttpResponse,
     TlsSettings,
@@ -291,6 +292,33 @@ class PendingRequest:
 
         await_convergence(attempt, self.traffic.timeouts, what=f"{self.request.path} failing")
 
+    def must_be_refused(self) -> None:
+        """One request that must get no HTTP answer at all (a failed handshake or a closed
+        connection), as upstream's TLS failure check; an offered client certificate must
+        still have been asked for."""
+        record = HandshakeRecord()
+        traffic = self.traffic
+        try:
+            response = send(
+                traffic.address,
+                self.request,
+                timeout=traffic.timeouts.RequestTimeout,
+                allowed_networks=traffic.allowed_networks,
+                record=record,
+            )
+        except (OSError, ConnectionError):
+            response = None
+        if response is not None:
+            raise AssertionError(
+                f"{self.request.method} {self.request.path} to {traffic.address} must fail "
+                f"but was answered: {response.summary()}"
+            )
+        tls = self.request.tls
+        if tls is not None and tls.client_cert_pem and not record.certificate_requested:
+            raise AssertionError(
+                f"the Gateway at {traffic.address} never asked for the client certificate"
+            )
+
     def distribution(self, count: int = 500, concurrency: int = 10) -> dict[str, int]:
         """Backend (pod name minus its last two segments) → answers, over ``count`` requests.
 
@@ -376,9 +404,26 @@ def unique_path(path: str) -> str:
 
 
 def tls_for(
-    api: ApiClient, server_name: str, *, secret: str, namespace: str = INFRA_NAMESPACE
+    api: ApiClient,
+    server_name: str,
+    *,
+    secret: str,
+    namespace: str = INFRA_NAMESPACE,
+    client_secret: str | None = None,
 ) -> TlsSettings:
-    """Client TLS trusting the certificate of a listener's Secret (self-signed in the base)."""
+    """Client TLS trusting the certificate of a listener's Secret (self-signed in the base),
+    presenting the certificate and key of ``client_secret`` when the server asks for one."""
     from harness.kube.patch import read_secret
 
-    return TlsSettings(server_name=server_name, ca_pem=read_secret(api, namespace, secret))
+    client_cert = client_key = ""
+    if client_secret is not None:
+        client_cert = read_secret(api, namespace, client_secret)
+        client_key = read_secret(api, namespace, client_secret, key="tls.key")
+        if not client_cert or not client_key:
+            raise AssertionError(f"Secret {namespace}/{client_secret} lacks tls.crt or tls.key")
+    return TlsSettings(
+        server_name=server_name,
+        ca_pem=read_secret(api, namespace, secret),
+        client_cert_pem=client_cert,
+        client_key_pem=client_key,
+    )

@@ -151,17 +151,29 @@ class ExpectedListener:
 
 
 class ListenersHaveConditions(StatusExpectation):
-    """GatewayListenersMustHaveConditions: the named (or all) listeners have every condition."""
+    """GatewayListenersMustHaveConditions: the named (or all) listeners have every condition.
+
+    ``latest`` adds the object's own conditions at the latest generation, as
+    ListenerSetListenersMustHaveConditions requires.
+    """
 
     def __init__(
-        self, *conditions: Condition | tuple[str, ...] | str, names: Sequence[str] = ()
+        self,
+        *conditions: Condition | tuple[str, ...] | str,
+        names: Sequence[str] = (),
+        latest: bool = False,
     ) -> None:
         self.conditions = _conds(conditions)
         self.names = tuple(names)
+        self.latest = latest
         which = ", ".join(self.names) if self.names else "every listener"
         self.text = f"{which}: " + ", ".join(map(str, self.conditions))
 
     def check(self, obj: Obj) -> str | None:
+        if self.latest and (
+            stale := stale_conditions(obj, obj.get("status", {}).get("conditions") or [])
+        ):
+            return stale
         listeners = {
             item.get("name"): item for item in obj.get("status", {}).get("listeners") or []
         }
@@ -177,9 +189,9 @@ class ListenersHaveConditions(StatusExpectation):
 
 
 def listeners_have_conditions(
-    *conditions: Condition | tuple[str, ...] | str, names: Sequence[str] = ()
+    *conditions: Condition | tuple[str, ...] | str, names: Sequence[str] = (), latest: bool = False
 ) -> ListenersHaveConditions:
-    return ListenersHaveConditions(*conditions, names=names)
+    return ListenersHaveConditions(*conditions, names=names, latest=latest)
 
 
 class StatusHasListeners(StatusExpectation):
@@ -267,6 +279,27 @@ class ZeroRoutes(StatusExpectation):
 
 def gateway_has_zero_routes() -> ZeroRoutes:
     return ZeroRoutes()
+
+
+class AttachedListenerSets(StatusExpectation):
+    """GatewayMustHaveAttachedListeners: latest conditions; attachedListenerSets (unset = 0)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.text = f"status.attachedListenerSets == {count}, conditions at latest generation"
+
+    def check(self, obj: Obj) -> str | None:
+        status = obj.get("status", {})
+        if stale := stale_conditions(obj, status.get("conditions") or []):
+            return stale
+        have = status.get("attachedListenerSets") or 0
+        if have != self.count:
+            return f"attachedListenerSets is {have}"
+        return None
+
+
+def gateway_has_attached_listener_sets(count: int) -> AttachedListenerSets:
+    return AttachedListenerSets(count)
 
 
 @dataclasses.dataclass(frozen=True)

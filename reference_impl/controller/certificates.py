@@ -32,9 +32,13 @@ class CertificateResult:
 
 
 def resolve_certificate_ref(
-    snapshot: Snapshot, gateway_namespace: str, ref: Mapping[str, Any]
+    snapshot: Snapshot, gateway_namespace: str, ref: Mapping[str, Any], from_kind: str = "Gateway"
 ) -> CertificateResult:
-    """Permission first (RefNotPermitted), then existence and content (InvalidCertificateRef)."""
+    """Permission first (RefNotPermitted), then existence and content (InvalidCertificateRef).
+
+    `from_kind` is the kind holding the listener: a ListenerSet needs grants naming
+    ListenerSet; grants to its parent Gateway do not carry over.
+    """
     group = ref.get("group") or ""
     kind = ref.get("kind") or "Secret"
     name = ref.get("name") or ""
@@ -43,7 +47,7 @@ def resolve_certificate_ref(
     if not is_permitted(
         snapshot,
         from_group=GATEWAY_GROUP,
-        from_kind="Gateway",
+        from_kind=from_kind,
         from_namespace=gateway_namespace,
         to_group=group,
         to_kind=kind,

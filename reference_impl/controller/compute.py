@@ -17,10 +17,17 @@ from reference_impl.controller.backend_tls_status import (
     has_our_ancestors,
 )
 from reference_impl.controller.constants import GATEWAY_KEY_LABEL
+from reference_impl.controller.eval_cache import route_identity
 from reference_impl.controller.gateway_status import gateway_status
 from reference_impl.controller.gateway_view import GatewayView, owned_gateways
 from reference_impl.controller.gatewayclass import evaluate_gateway_class, is_owned_class
 from reference_impl.controller.grpc_rules import grpc_rule_problem
+from reference_impl.controller.listener_sets import (
+    ListenerSetView,
+    attached_listener_sets,
+    evaluate_listener_sets,
+    listener_set_status,
+)
 from reference_impl.controller.model import Key, Obj, Snapshot, key_of
 from reference_impl.controller.naming import gateway_hash, proxy_name
 from reference_impl.controller.provisioning import ProxyObjects, desired_proxy_objects
@@ -45,6 +52,7 @@ class ComputeResult:
     grpc_route_statuses: dict[Key, dict[str, Any]] = dataclasses.field(default_factory=dict)
     tls_route_statuses: dict[Key, dict[str, Any]] = dataclasses.field(default_factory=dict)
     backend_tls_policy_statuses: dict[Key, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    listener_set_statuses: dict[Key, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
 RouteResult = tuple[Obj, list[ParentAttachment], list[str | None]]
@@ -67,14 +75,16 @@ def compute(snapshot: Snapshot, proxy_image: str) -> ComputeResult:
         if result.accepted:
             accepted_classes.add(name)
 
-    gateways = owned_gateways(snapshot, accepted_classes)
+    gateways, listener_sets = evaluate_listener_sets(
+        snapshot, owned_gateways(snapshot, accepted_classes)
+    )
     evaluated: list[AttachedRoute] = []
     for kind, routes in (
         ("HTTPRoute", snapshot.http_routes),
         ("GRPCRoute", snapshot.grpc_routes),
         ("TLSRoute", snapshot.tls_routes),
     ):
-        evaluated += _attach_routes(snapshot, kind, routes, gateways)
+        evaluated += _attach_routes(snapshot, kind, routes, gateways, listener_sets)
     resolve_kind_collisions(evaluated)
     route_results: list[RouteResult] = []
     attached: dict[Key, Counter[str]] = {key: Counter() for key in gateways}
@@ -96,10 +106,14 @@ def compute(snapshot: Snapshot, proxy_image: str) -> ComputeResult:
     gateway_statuses: dict[Key, dict[str, Any]] = {}
     tables: dict[Key, Table] = {}
     proxies: dict[Key, ProxyObjects] = {}
+    listener_set_counts = attached_listener_sets(listener_sets)
     for key, view in gateways.items():
         service = snapshot.services.get((key[0], proxy_name(key)))
         gateway_statuses[key] = gateway_status(
             snapshot, view, attached[key], service, _ready_proxies(snapshot, key)
+        )
+        _set_attached_listener_sets(
+            gateway_statuses[key], view, listener_set_counts.get(key, 0), listener_sets
         )
         if (
             any(item.accepted for item in view.listeners)
@@ -108,6 +122,15 @@ def compute(snapshot: Snapshot, proxy_image: str) -> ComputeResult:
         ):
             tables[key] = routing_table(snapshot, view, route_results, policies)
             proxies[key] = desired_proxy_objects(view, proxy_image)
+    listener_set_statuses = {
+        key: listener_set_status(
+            snapshot,
+            view,
+            attached[view.gateway],
+            _programmed(gateway_statuses[view.gateway]),
+        )
+        for key, view in listener_sets.items()
+    }
     return ComputeResult(
         class_statuses,
         gateway_statuses,
@@ -117,25 +140,59 @@ def compute(snapshot: Snapshot, proxy_image: str) -> ComputeResult:
         statuses_by_kind["GRPCRoute"],
         statuses_by_kind["TLSRoute"],
         policy_statuses,
+        listener_set_statuses,
     )
 
 
+def _set_attached_listener_sets(
+    status: dict[str, Any],
+    view: GatewayView,
+    count: int,
+    listener_sets: Mapping[Key, ListenerSetView],
+) -> None:
+    """status.attachedListenerSets where ListenerSets concern the Gateway (or did before).
+
+    Gateways that never dealt with ListenerSets keep their status as it was.
+    """
+    concerned = "allowedListeners" in (view.gateway.get("spec") or {}) or any(
+        item.gateway == view.key for item in listener_sets.values()
+    )
+    if concerned or "attachedListenerSets" in status:
+        status["attachedListenerSets"] = count
+
+
 def _attach_routes(
-    snapshot: Snapshot, kind: str, routes: Mapping[Key, Obj], gateways: Mapping[Key, GatewayView]
+    snapshot: Snapshot,
+    kind: str,
+    routes: Mapping[Key, Obj],
+    gateways: Mapping[Key, GatewayView],
+    listener_sets: Mapping[Key, ListenerSetView],
 ) -> list[AttachedRoute]:
     """Rule problems and parent attachments of every route of one kind."""
     problem_of = RULE_PROBLEM_BY_KIND[kind]
     result: list[AttachedRoute] = []
     for key, route in sorted(routes.items()):
-        try:
+
+        def evaluate(route: Obj = route) -> tuple[list[str | None], tuple[ParentAttachment, ...]]:
             rules = (route.get("spec") or {}).get("rules") or []
             problems = [problem_of(rule) for rule in rules]
-            attachments = attach_route(snapshot, route, kind, gateways, problems)
+            return problems, tuple(
+                attach_route(snapshot, route, kind, gateways, problems, listener_sets)
+            )
+
+        try:
+            identity = route_identity(kind, route)
+            problems, attachments = (
+                evaluate()
+                if identity is None
+                else snapshot.per_route(("attach", identity), evaluate)
+            )
         except Exception:  # one odd object must not stall every other one
             log.exception("%s %s/%s skipped: it could not be evaluated", kind, *key)
             continue
         typed = route if route.get("kind") == kind else {**route, "kind": kind}
-        result.append(AttachedRoute(kind, typed, problems, attachments))
+        # Fresh lists: collision resolution replaces attachments in place.
+        result.append(AttachedRoute(kind, typed, list(problems), list(attachments)))
     return result
 
 
@@ -144,11 +201,24 @@ def _route_status(snapshot: Snapshot, item: AttachedRoute) -> dict[str, Any] | N
     if not item.attachments and not _has_our_parents(snapshot, item.route):
         return None
     try:
-        refs = resolve_route_refs(snapshot, item.route, item.kind)
-        return route_status(snapshot, item.route, item.attachments, refs, item.problems)
+        identity = route_identity(item.kind, item.route)
+        if identity is None:
+            return _evaluate_route_status(snapshot, item)
+        # Keyed by the attachments' identity too: collisions with other routes replace them.
+        attachments = tuple(item.attachments)
+        _, status = snapshot.per_route(
+            ("status", identity, tuple(map(id, attachments))),
+            lambda: (attachments, _evaluate_route_status(snapshot, item)),
+        )
+        return status
     except Exception:  # one odd object must not stall every other one
         log.exception("%s %s/%s skipped: it could not be evaluated", item.kind, *key_of(item.route))
         return None
+
+
+def _evaluate_route_status(snapshot: Snapshot, item: AttachedRoute) -> dict[str, Any]:
+    refs = resolve_route_refs(snapshot, item.route, item.kind)
+    return route_status(snapshot, item.route, item.attachments, refs, item.problems)
 
 
 def _count_attached(
@@ -169,6 +239,8 @@ def _policy_statuses(
     snapshot: Snapshot, policies: BackendTLSIndex, route_results: Sequence[RouteResult]
 ) -> dict[Key, dict[str, Any]]:
     """BackendTLSPolicy statuses: ancestors are the Gateways whose accepted routes use a target."""
+    if not snapshot.backend_tls_policies:
+        return {}
     gateways_of_service = services_in_use(route_results)
     statuses: dict[Key, dict[str, Any]] = {}
     for key, policy in sorted(snapshot.backend_tls_policies.items()):
@@ -212,6 +284,13 @@ def services_in_use(route_results: Sequence[RouteResult]) -> dict[Key, set[Key]]
 def _accepted(status: dict[str, Any]) -> bool:
     return any(
         c.get("type") == "Accepted" and c.get("status") == "True"
+        for c in status.get("conditions") or ()
+    )
+
+
+def _programmed(status: dict[str, Any]) -> bool:
+    return any(
+        c.get("type") == "Programmed" and c.get("status") == "True"
         for c in status.get("conditions") or ()
     )
 

@@ -324,3 +324,29 @@ def config_map(name: str, namespace: str, data: dict[str, str]) -> Obj:
         "metadata": _meta(name, namespace),
         "data": data,
     }
+
+
+def listener_set(
+    name: str = "ls",
+    namespace: str = "infra",
+    listeners: list[Obj] | None = None,
+    gateway: str = "gw",
+    gateway_namespace: str | None = "infra",
+    generation: int = 1,
+    created: str = "2026-11-26T00:00:00Z",
+) -> Obj:
+    """A ListenerSet whose parentRef names Gateway `gateway_namespace/gateway`."""
+    parent_ref: Obj = {"group": GATEWAY_GROUP, "kind": "Gateway", "name": gateway}
+    if gateway_namespace is not None:
+        parent_ref["namespace"] = gateway_namespace
+    return {
+        "apiVersion": f"{GATEWAY_GROUP}/v1",
+        "kind": "ListenerSet",
+        "metadata": _meta(name, namespace, generation, creationTimestamp=created),
+        "spec": {
+            "parentRef": parent_ref,
+            "listeners": listeners
+            if listeners is not None
+            else [listener("ls-http", hostname="ls.example.com")],
+        },
+    }

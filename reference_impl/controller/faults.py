@@ -77,11 +77,21 @@ def wrong_precedence(result: ComputeResult) -> ComputeResult:
     return result
 
 
+def ignores_allowed_listeners(result: ComputeResult) -> ComputeResult:
+    """Every ListenerSet is reported Accepted and Programmed, whatever `allowedListeners` says."""
+    for status in result.listener_set_statuses.values():
+        for condition in status.get("conditions") or ():
+            if condition.get("type") in ("Accepted", "Programmed"):
+                condition.update(status="True", reason=condition["type"], message="")
+    return result
+
+
 FAULTS: dict[str, Fault] = {
     "stale-observed-generation": stale_observed_generation,
     "wrong-reason": wrong_reason,
     "missing-attached-routes": missing_attached_routes,
     "wrong-precedence": wrong_precedence,
+    "ignores-allowed-listeners": ignores_allowed_listeners,
 }
 
 
@@ -109,4 +119,5 @@ def _deep_copy(result: ComputeResult) -> ComputeResult:
         http_route_statuses=copy.deepcopy(result.http_route_statuses),
         grpc_route_statuses=copy.deepcopy(result.grpc_route_statuses),
         routing_tables=copy.deepcopy(result.routing_tables),
+        listener_set_statuses=copy.deepcopy(result.listener_set_statuses),
     )

@@ -2,9 +2,10 @@
 
 `SUPPORTED_FEATURES` is published in GatewayClass `status.supportedFeatures` (sorted); the
 conformance suite infers the tests to run from it, so list only what the proxy implements.
-Left out on purpose: GatewayStaticAddresses (the LB pool decides addresses), TCP/UDP routes,
-ListenerSet, frontend/backend client certificates, backendRef-level URLRewrite/RequestRedirect
+Left out on purpose: TCP/UDP routes, backendRef-level URLRewrite/RequestRedirect
 (implemented by the proxy, but their features exist only after Gateway API v1.6).
+GatewayStaticAddresses works where the load balancer honours `spec.loadBalancerIP` (the local
+cluster's node agent does within its pool); elsewhere the Gateway reports AddressNotUsable.
 
 GRPCRoute, TLSRoute and BackendTLSPolicy are computed by the controller but switched on only
 through `DataPlaneSupport`: until the proxy serves them (`PROXY_SUPPORT`), listeners do not list
@@ -27,6 +28,11 @@ SUPPORTED_FEATURES: frozenset[str] = frozenset(
         "GatewayHTTPSListenerDetectMisdirectedRequests",
         "GatewayInfrastructurePropagation",
         "GatewayAddressEmpty",
+        "GatewayStaticAddresses",
+        "GatewayFrontendClientCertificateValidation",
+        "GatewayFrontendClientCertificateValidationInsecureFallback",
+        # ListenerSet listeners join their parent Gateway's proxy (listener_sets.py)
+        "ListenerSet",
         # HTTPRoute extended, implemented by reference_impl/proxy
         "HTTPRouteBackendProtocolH2C",
         "HTTPRouteBackendProtocolWebSocket",
@@ -89,6 +95,7 @@ PENDING_PROXY_SUPPORT: frozenset[str] = frozenset(
         "TLSRouteModeTerminate",
         "BackendTLSPolicy",
         "BackendTLSPolicySANValidation",
+        "GatewayBackendClientCertificate",
     }
 )
 """Features the controller implements that are advertised once the proxy serves them."""
@@ -123,6 +130,7 @@ def supported_features(support: DataPlaneSupport) -> frozenset[str]:
         extra.add("TLSRouteModeTerminate")
     if support.backend_tls:
         extra |= {"BackendTLSPolicy", "BackendTLSPolicySANValidation"}
+        extra.add("GatewayBackendClientCertificate")
     return SUPPORTED_FEATURES | (extra & PENDING_PROXY_SUPPORT)
 
 

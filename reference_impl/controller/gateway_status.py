@@ -7,12 +7,18 @@ from typing import Any
 
 from reference_impl.controller.conditions import Condition, condition, merge_conditions
 from reference_impl.controller.features import SUPPORTED_ADDRESS_TYPES
+from reference_impl.controller.gateway_tls import gateway_tls_conditions
 from reference_impl.controller.gateway_view import GatewayView
 from reference_impl.controller.listeners import LISTENER_CONDITION_TYPES
 from reference_impl.controller.model import Obj, Snapshot, generation_of
 from reference_impl.controller.provisioning import requested_ips
 
-GATEWAY_CONDITION_TYPES = ("Accepted", "Programmed")
+GATEWAY_CONDITION_TYPES = (
+    "Accepted",
+    "Programmed",
+    "ResolvedRefs",
+    "InsecureFrontendValidationMode",
+)
 
 
 def gateway_accepted(view: GatewayView, generation: int) -> Condition:
@@ -141,8 +147,12 @@ def gateway_status(
             }
         )
     status = dict(old)
+    tls_conditions = gateway_tls_conditions(snapshot, gateway, view.listeners, generation)
     status["conditions"] = merge_conditions(
-        old.get("conditions"), [accepted, programmed], GATEWAY_CONDITION_TYPES, snapshot.now
+        old.get("conditions"),
+        [accepted, programmed, *tls_conditions],
+        GATEWAY_CONDITION_TYPES,
+        snapshot.now,
     )
     status["listeners"] = listeners
     if addresses:

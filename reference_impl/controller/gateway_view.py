@@ -16,9 +16,17 @@ class GatewayView:
     key: Key
     gateway: Obj
     listeners: list[ListenerEval]
+    """The Gateway's own listeners (its status, its parentRefs)."""
+    attached_listeners: list[ListenerEval] = dataclasses.field(default_factory=list)
+    """Listeners of the ListenerSets it accepted, in precedence order after its own."""
 
     def listener(self, name: str) -> ListenerEval | None:
         return next((item for item in self.listeners if item.name == name), None)
+
+    @property
+    def merged_listeners(self) -> list[ListenerEval]:
+        """Everything the proxy serves for this Gateway: own listeners, then ListenerSets'."""
+        return self.listeners + self.attached_listeners
 
 
 def owned_gateways(snapshot: Snapshot, accepted_classes: set[str]) -> dict[Key, GatewayView]:

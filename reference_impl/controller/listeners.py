@@ -15,6 +15,7 @@ from reference_impl.controller.features import (
     listener_protocols,
     route_kinds_for,
 )
+from reference_impl.controller.gateway_tls import apply_frontend_validation
 from reference_impl.controller.hostnames import intersect
 from reference_impl.controller.model import Obj, Snapshot, key_of
 
@@ -42,10 +43,19 @@ class ListenerEval:
     overlapping_with: list[str] = dataclasses.field(default_factory=list)
     """HTTPS listeners on the same port whose hostnames overlap this one's."""
     certificates: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    client_validation: dict[str, str] | None = None
+    """HTTPS: the port's frontend client-certificate validation (`mode`, `caPem`), if any."""
+    owner: str | None = None
+    """`namespace/name` of the ListenerSet holding this listener; None for a Gateway's own."""
 
     @property
     def name(self) -> str:
         return str(self.spec.get("name") or "")
+
+    @property
+    def key(self) -> str:
+        """Unique among a Gateway's merged listeners: names are unique only per resource."""
+        return self.name if self.owner is None else f"{self.owner}/{self.name}"
 
     @property
     def port(self) -> int:
@@ -80,10 +90,10 @@ class ListenerEval:
         """Whether the proxy gets it: accepted, certificates usable, a route kind left."""
         certs_ok = self.tls_mode != "Terminate" or (
             bool(self.certificates)
-            and self.refs_reason
-            in (
-                "ResolvedRefs",
-                "InvalidRouteKinds",
+            and (
+                self.refs_reason in ("ResolvedRefs", "InvalidRouteKinds")
+                # A client-validation CA failed but another is usable: served with that one.
+                or self.client_validation is not None
             )
         )
         return self.accepted and certs_ok and bool(self.supported_kinds)
@@ -141,10 +151,25 @@ def evaluate_listeners(snapshot: Snapshot, gateway: Obj) -> list[ListenerEval]:
         for spec in (gateway.get("spec") or {}).get("listeners") or ()
     ]
     _mark_conflicts(listeners)
+    apply_frontend_validation(snapshot, gateway, listeners)
     return listeners
 
 
-def _evaluate_one(snapshot: Snapshot, namespace: str, spec: Mapping[str, Any]) -> ListenerEval:
+def evaluate_listener(
+    snapshot: Snapshot, namespace: str, spec: Mapping[str, Any], from_kind: str
+) -> ListenerEval:
+    """One listener of a `from_kind` resource (Gateway or ListenerSet) in `namespace`."""
+    return _evaluate_one(snapshot, namespace, spec, from_kind)
+
+
+def mark_conflicts(listeners: list[ListenerEval]) -> None:
+    """Conflicts among the listeners of one resource (no winner among them)."""
+    _mark_conflicts(listeners)
+
+
+def _evaluate_one(
+    snapshot: Snapshot, namespace: str, spec: Mapping[str, Any], from_kind: str = "Gateway"
+) -> ListenerEval:
     protocol = str(spec.get("protocol") or "")
     protocols = listener_protocols(snapshot.data_plane)
     if protocol not in protocols:
@@ -161,13 +186,15 @@ def _evaluate_one(snapshot: Snapshot, namespace: str, spec: Mapping[str, Any]) -
         result.accepted_reason = "PortUnavailable"
         result.accepted_message = f"Port {ADMIN_PORT} is the proxy's admin port"
     if protocol == "HTTPS":
-        _evaluate_tls(snapshot, namespace, result)
+        _evaluate_tls(snapshot, namespace, result, from_kind)
     if protocol == "TLS":
-        _evaluate_tls_listener(snapshot, namespace, result)
+        _evaluate_tls_listener(snapshot, namespace, result, from_kind)
     return result
 
 
-def _evaluate_tls_listener(snapshot: Snapshot, namespace: str, result: ListenerEval) -> None:
+def _evaluate_tls_listener(
+    snapshot: Snapshot, namespace: str, result: ListenerEval, from_kind: str
+) -> None:
     """TLS listeners: a mode the proxy serves; Terminate needs certificates as HTTPS does."""
     mode = result.tls_mode or "Terminate"
     if mode not in snapshot.data_plane.tls_listener_modes:
@@ -177,7 +204,7 @@ def _evaluate_tls_listener(snapshot: Snapshot, namespace: str, result: ListenerE
         result.supported_kinds = []
         return
     if mode == "Terminate":
-        _evaluate_tls(snapshot, namespace, result)
+        _evaluate_tls(snapshot, namespace, result, from_kind)
 
 
 def _evaluate_kinds(result: ListenerEval, protocol: str, support: DataPlaneSupport) -> None:
@@ -204,7 +231,7 @@ def _evaluate_kinds(result: ListenerEval, protocol: str, support: DataPlaneSuppo
         )
 
 
-def _evaluate_tls(snapshot: Snapshot, namespace: str, result: ListenerEval) -> None:
+def _evaluate_tls(snapshot: Snapshot, namespace: str, result: ListenerEval, from_kind: str) -> None:
     tls = result.spec.get("tls") or {}
     mode = tls.get("mode") or "Terminate"
     if mode != "Terminate":
@@ -222,7 +249,7 @@ def _evaluate_tls(snapshot: Snapshot, namespace: str, result: ListenerEval) -> N
     failures: list[str] = []
     first_reason: str | None = None
     for ref in refs:
-        outcome = resolve_certificate_ref(snapshot, namespace, ref)
+        outcome = resolve_certificate_ref(snapshot, namespace, ref, from_kind)
         if outcome.reason is None:
             assert outcome.cert_pem is not None and outcome.key_pem is not None
             result.certificates.append({"certPem": outcome.cert_pem, "keyPem": outcome.key_pem})
@@ -267,6 +294,11 @@ def _mark_conflicts(listeners: list[ListenerEval]) -> None:
                         f"Listeners {', '.join(i.name for i in same)} all use port {port} "
                         f"with hostname {host or '(any)'}"
                     )
+
+
+def protocol_label(item: ListenerEval) -> str:
+    """The protocol as conflicts see it: TLS Passthrough and Terminate differ."""
+    return _protocol_label(item)
 
 
 def _protocol_label(item: ListenerEval) -> str:

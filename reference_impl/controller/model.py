@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from reference_impl.controller.constants import CONTROLLER_NAME
+from reference_impl.controller.eval_cache import RouteEvalCache
 from reference_impl.controller.features import PROXY_SUPPORT, DataPlaneSupport
 
+_T = TypeVar("_T")
 Obj = dict[str, Any]
 Key = tuple[str, str]
 """(namespace, name) of a namespaced object."""
@@ -37,6 +39,7 @@ class Snapshot:
     http_routes: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
     grpc_routes: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
     tls_routes: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
+    listener_sets: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
     backend_tls_policies: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
     config_maps: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
     reference_grants: Mapping[Key, Obj] = dataclasses.field(default_factory=dict)
@@ -50,6 +53,14 @@ class Snapshot:
     """When set, only these GatewayClasses are handled; others are left untouched."""
     data_plane: DataPlaneSupport = PROXY_SUPPORT
     """What the proxy serves: route kinds, TLS listener modes, backend TLS."""
+    route_cache: RouteEvalCache | None = None
+    """Per-route results of earlier reconciles, valid for this snapshot's context."""
+
+    def per_route(self, key: Hashable, make: Callable[[], _T]) -> _T:
+        """make(), or its earlier result for key when a route cache is attached."""
+        if self.route_cache is None:
+            return make()
+        return self.route_cache.get(key, make)
 
     def endpoint_slices_of(self, namespace: str, service: str) -> list[Obj]:
         """EndpointSlices labelled for that Service, ordered by name."""
@@ -88,6 +99,7 @@ _FIELD_BY_KIND = {
     "HTTPRoute": "http_routes",
     "GRPCRoute": "grpc_routes",
     "TLSRoute": "tls_routes",
+    "ListenerSet": "listener_sets",
     "BackendTLSPolicy": "backend_tls_policies",
     "ConfigMap": "config_maps",
     "ReferenceGrant": "reference_grants",

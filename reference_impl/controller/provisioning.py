@@ -54,7 +54,7 @@ def desired_proxy_objects(view: GatewayView, image: str) -> ProxyObjects:
             }
         ],
     }
-    ports = sorted({item.port for item in view.listeners if item.accepted})
+    ports = sorted({item.port for item in view.merged_listeners if item.accepted})
     container_ports: list[Obj] = [
         {"name": f"l-{port}", "containerPort": port, "protocol": "TCP"} for port in ports
     ]

@@ -14,6 +14,7 @@ from typing import Any
 
 from reference_impl.controller.constants import ADMIN_PORT
 from reference_impl.controller.model import Key
+from reference_impl.table_patch import RouteKey, route_key
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +27,116 @@ class ProxyTarget:
     ip: str
 
 
+_COMPACT = (",", ":")
+
+
+@dataclasses.dataclass(frozen=True)
+class _ListenerText:
+    """One listener as rendered: its settings, and its route entries by key."""
+
+    name: str
+    settings: str
+    """JSON of the listener without its routes."""
+    routes: dict[RouteKey, str]
+
+
 @dataclasses.dataclass
 class _TableState:
     digest: str
     version: int
     body: bytes
+    settings: str = "{}"
+    """JSON of the table without version and listeners."""
+    listeners: list[_ListenerText] | None = None
+    """For the next table's patch; None when this table cannot be patched."""
+    base_version: int | None = None
+    patch: bytes | None = None
+    """PATCH body turning table `base_version` into this one, for proxies that hold it."""
+
+
+class _EntryTexts:
+    """JSON of route entries, kept while the same entry objects come back (the controller
+    reuses the entries of unchanged routes)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[dict[str, Any], str]] = {}
+        self._fresh: dict[int, tuple[dict[str, Any], str]] = {}
+
+    def text(self, entry: dict[str, Any]) -> str:
+        found = self._fresh.get(id(entry)) or self._kept.get(id(entry))
+        if found is None or found[0] is not entry:
+            found = (entry, json.dumps(entry, sort_keys=True, separators=_COMPACT))
+        self._fresh[id(entry)] = found
+        return found[1]
+
+    def commit(self) -> None:
+        self._kept, self._fresh = self._fresh, {}
+
+
+def _with_field(obj_text: str, name: str, value_text: str) -> str:
+    """A JSON object's text with one more field at its end."""
+    inner = obj_text[1:-1]
+    return f'{{{inner}{"," if inner else ""}"{name}":{value_text}}}'
+
+
+def render_table(
+    table: Mapping[str, Any], texts: _EntryTexts
+) -> tuple[str, str, list[_ListenerText] | None]:
+    """The table's JSON (without version), that without listeners, and its listeners for
+    patching (None if it cannot be patched: listener names or route keys that repeat)."""
+    top = {k: v for k, v in table.items() if k not in ("listeners", "version")}
+    listeners: list[_ListenerText] = []
+    parts: list[str] = []
+    patchable = True
+    for listener in table.get("listeners") or ():
+        settings = json.dumps(
+            {k: v for k, v in listener.items() if k != "routes"},
+            sort_keys=True,
+            separators=_COMPACT,
+        )
+        entries = list(listener.get("routes") or ())
+        entry_texts = [texts.text(entry) for entry in entries]
+        routes = dict(zip((route_key(entry) for entry in entries), entry_texts, strict=True))
+        listeners.append(_ListenerText(str(listener.get("name")), settings, routes))
+        if "routes" not in listener:  # not a table this controller makes: sent as it is
+            patchable = False
+            parts.append(settings)
+            continue
+        patchable = patchable and len(routes) == len(entries)
+        parts.append(_with_field(settings, "routes", f"[{','.join(entry_texts)}]"))
+    patchable = patchable and len({item.name for item in listeners}) == len(listeners)
+    top_text = json.dumps(top, sort_keys=True, separators=_COMPACT)
+    digest = _with_field(top_text, "listeners", f"[{','.join(parts)}]")
+    return digest, top_text, listeners if patchable else None
+
+
+def patch_body(
+    settings: str,
+    before: list[_ListenerText],
+    after: list[_ListenerText],
+    base_version: int,
+    version: int,
+) -> bytes:
+    """The PATCH /config body from table `base_version` (listeners `before`) to `after`."""
+    previous = {item.name: item for item in before}
+    parts: list[str] = []
+    for item in after:
+        old = previous.get(item.name)
+        if old is None or old.settings != item.settings:
+            parts.append(
+                _with_field(item.settings, "routes", f"[{','.join(item.routes.values())}]")
+            )
+            continue
+        changed = [text for key, text in item.routes.items() if old.routes.get(key) != text]
+        removed = [
+            json.dumps({"kind": k[0], "namespace": k[1], "name": k[2]}, separators=_COMPACT)
+            for k in old.routes
+            if k not in item.routes
+        ]
+        changes = f'{{"remove":[{",".join(removed)}],"set":[{",".join(changed)}]}}'
+        parts.append(_with_field(item.settings, "routeChanges", changes))
+    inner = _with_field(settings, "listeners", f"[{','.join(parts)}]")[1:-1]
+    return f'{{"baseVersion":{base_version},"version":{version},{inner}}}'.encode()
 
 
 def next_version(previous: int | None) -> int:
@@ -62,6 +168,7 @@ class Pusher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._tables: dict[Key, _TableState] = {}
+        self._texts = _EntryTexts()
         self._targets: dict[Key, list[ProxyTarget]] = {}
         self._delivered: dict[str, int] = {}
         self._failures: dict[str, int] = {}
@@ -85,13 +192,25 @@ class Pusher:
         """New desired tables and proxy Pods; changed tables get a new version."""
         with self._lock:
             for key, table in tables.items():
-                digest = table_json(table)
+                digest, settings, listeners = render_table(table, self._texts)
                 state = self._tables.get(key)
                 if state is None or state.digest != digest:
                     version = next_version(state.version if state else None)
-                    self._tables[key] = _TableState(
-                        digest, version, versioned_body(digest, version)
+                    fresh = _TableState(
+                        digest, version, versioned_body(digest, version), settings, listeners
                     )
+                    if (
+                        state is not None
+                        and state.listeners is not None
+                        and listeners is not None
+                        and state.settings == settings
+                    ):
+                        fresh.base_version = state.version
+                        fresh.patch = patch_body(
+                            settings, state.listeners, listeners, state.version, version
+                        )
+                    self._tables[key] = fresh
+            self._texts.commit()
             for key in set(self._tables) - set(tables):
                 del self._tables[key]
             self._targets = {key: list(pods) for key, pods in targets.items()}
@@ -142,6 +261,7 @@ class Pusher:
             if state.version <= in_force:
                 state.version = max(in_force + 1, next_version(state.version))
                 state.body = versioned_body(state.digest, state.version)
+                state.patch = None
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -156,19 +276,24 @@ class Pusher:
 
     def _push(self, pod: ProxyTarget, state: _TableState) -> None:
         started = time.monotonic()
+        with self._lock:
+            patch = state.patch
+            if self._delivered.get(pod.uid) != state.base_version:
+                patch = None
         try:
             conn = http.client.HTTPConnection(pod.ip, self._admin_port, timeout=self._timeout)
             try:
-                conn.request(
-                    "PUT", "/config", body=state.body, headers={"Content-Type": "application/json"}
-                )
-                response = conn.getresponse()
-                answer = response.read()[:500].decode(errors="replace")
+                status = 0
+                if patch is not None:
+                    # Only the changes; on any refusal (another base in force) the whole table.
+                    status, answer = _request(conn, "PATCH", patch)
+                if status != 200:
+                    status, answer = _request(conn, "PUT", state.body)
             finally:
                 conn.close()
-            ok = response.status == 200
-            problem = f"HTTP {response.status}: {answer}"
-            if response.status == 409:
+            ok = status == 200
+            problem = f"HTTP {status}: {answer}"
+            if status == 409:
                 self._overtake(state, answer)
         except OSError as exc:
             ok, problem = False, str(exc)
@@ -197,3 +322,9 @@ class Pusher:
                 pod.ip,
                 problem,
             )
+
+
+def _request(conn: http.client.HTTPConnection, method: str, body: bytes) -> tuple[int, str]:
+    conn.request(method, "/config", body=body, headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    return response.status, response.read()[:500].decode(errors="replace")

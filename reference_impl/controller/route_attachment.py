@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from reference_impl.controller.constants import GATEWAY_GROUP
 from reference_impl.controller.gateway_view import GatewayView, namespace_labels
@@ -13,6 +13,9 @@ from reference_impl.controller.listeners import ListenerEval
 from reference_impl.controller.model import Key, Obj, Snapshot, key_of
 from reference_impl.controller.selectors import selector_matches
 
+if TYPE_CHECKING:
+    from reference_impl.controller.listener_sets import ListenerSetView
+
 
 @dataclasses.dataclass(frozen=True)
 class ParentAttachment:
@@ -20,10 +23,11 @@ class ParentAttachment:
 
     parent_ref: dict[str, Any]
     gateway: Key
+    """The Gateway serving the parent (a ListenerSet's parent Gateway for a ListenerSet)."""
     reason: str
     message: str
     listener_hostnames: dict[str, list[str]] = dataclasses.field(default_factory=dict)
-    """Listener name -> the route's hostnames intersected with it ([] = any)."""
+    """Listener key (`ListenerEval.key`) -> the route's hostnames intersected with it ([] = any)."""
 
     @property
     def accepted(self) -> bool:
@@ -51,8 +55,10 @@ def attach_route(
     route_kind: str,
     gateways: Mapping[Key, GatewayView],
     rule_problems: list[str | None],
+    listener_sets: Mapping[Key, ListenerSetView] | None = None,
 ) -> list[ParentAttachment]:
-    """One ParentAttachment per distinct parentRef that names a Gateway this controller serves."""
+    """One ParentAttachment per distinct parentRef naming a Gateway (or a ListenerSet of one)
+    this controller serves."""
     route_namespace, _ = key_of(route)
     spec = route.get("spec") or {}
     hostnames = [str(h) for h in spec.get("hostnames") or ()]
@@ -60,16 +66,47 @@ def attach_route(
     seen: list[dict[str, Any]] = []
     for raw in spec.get("parentRefs") or ():
         ref = normalized_parent_ref(route_namespace, raw)
-        if ref in seen or ref["group"] != GATEWAY_GROUP or ref["kind"] != "Gateway":
+        if ref in seen or ref["group"] != GATEWAY_GROUP:
+            continue
+        parent_key = (ref["namespace"], ref["name"])
+        if ref["kind"] == "Gateway" and parent_key in gateways:
+            # A Gateway parentRef reaches only the Gateway's own listeners, never its
+            # ListenerSets' (GEP-1713).
+            view = gateways[parent_key]
+            scope = _Scope(view.key, view.key[0], view.listeners, "Gateway")
+        elif ref["kind"] == "ListenerSet" and parent_key in (listener_sets or {}):
+            listener_set = (listener_sets or {})[parent_key]
+            if not listener_set.attached:
+                seen.append(ref)
+                results.append(
+                    ParentAttachment(
+                        ref,
+                        listener_set.gateway,
+                        "NoMatchingParent",
+                        f"ListenerSet is not attached to its Gateway: {listener_set.message}",
+                    )
+                )
+                continue
+            scope = _Scope(
+                listener_set.gateway, parent_key[0], listener_set.listeners, "ListenerSet"
+            )
+        else:
             continue
         seen.append(ref)
-        view = gateways.get((ref["namespace"], ref["name"]))
-        if view is None:
-            continue
         results.append(
-            _attach_one(snapshot, route_namespace, route_kind, hostnames, ref, view, rule_problems)
+            _attach_one(snapshot, route_namespace, route_kind, hostnames, ref, scope, rule_problems)
         )
     return results
+
+
+@dataclasses.dataclass(frozen=True)
+class _Scope:
+    """The listeners one parentRef can reach, and whose namespace `Same` means."""
+
+    gateway: Key
+    namespace: str
+    listeners: Sequence[ListenerEval]
+    kind: str
 
 
 def _attach_one(
@@ -78,13 +115,13 @@ def _attach_one(
     route_kind: str,
     hostnames: list[str],
     ref: dict[str, Any],
-    view: GatewayView,
+    scope: _Scope,
     rule_problems: list[str | None],
 ) -> ParentAttachment:
     section, port = ref.get("sectionName"), ref.get("port")
     relevant = [
         item
-        for item in view.listeners
+        for item in scope.listeners
         if (section is None or item.name == section) and (port is None or item.port == port)
     ]
     if not relevant:
@@ -97,18 +134,21 @@ def _attach_one(
             if part
         )
         return ParentAttachment(
-            ref, view.key, "NoMatchingParent", f"Gateway has no listener matching {wanted}"
+            ref,
+            scope.gateway,
+            "NoMatchingParent",
+            f"{scope.kind} has no listener matching {wanted}",
         )
     allowed = [
         item
         for item in relevant
         if _kind_allowed(item, route_kind)
-        and _namespace_allowed(snapshot, item, view.key[0], route_namespace)
+        and _namespace_allowed(snapshot, item, scope.namespace, route_namespace)
     ]
     if not allowed:
         return ParentAttachment(
             ref,
-            view.key,
+            scope.gateway,
             "NotAllowedByListeners",
             f"No listener allows {route_kind} from namespace {route_namespace}",
         )
@@ -116,19 +156,19 @@ def _attach_one(
     for item in allowed:
         seen_hosts = route_hostnames_for_listener(item.hostname, hostnames)
         if seen_hosts is not None:
-            hosts[item.name] = seen_hosts
+            hosts[item.key] = seen_hosts
     if not hosts:
         return ParentAttachment(
             ref,
-            view.key,
+            scope.gateway,
             "NoMatchingListenerHostname",
             "No listener hostname intersects the route's hostnames",
         )
     if rule_problems and all(problem is not None for problem in rule_problems):
         return ParentAttachment(
-            ref, view.key, "UnsupportedValue", "; ".join(p for p in rule_problems if p)
+            ref, scope.gateway, "UnsupportedValue", "; ".join(p for p in rule_problems if p)
         )
-    return ParentAttachment(ref, view.key, "Accepted", "Route is accepted", hosts)
+    return ParentAttachment(ref, scope.gateway, "Accepted", "Route is accepted", hosts)
 
 
 def _kind_allowed(listener: ListenerEval, route_kind: str) -> bool:

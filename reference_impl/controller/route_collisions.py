@@ -91,6 +91,8 @@ class HostIndex:
 
 def resolve_kind_collisions(routes: Sequence[AttachedRoute]) -> None:
     """Drop the younger route's listener where an HTTPRoute and a GRPCRoute collide (in place)."""
+    if not {r.kind for r in routes} >= COLLIDING_KINDS:
+        return  # one kind alone never collides
     indexes: dict[tuple[Key, str, str], HostIndex] = {}
     candidates = sorted(
         (r for r in routes if r.kind in COLLIDING_KINDS),

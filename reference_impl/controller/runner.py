@@ -18,6 +18,7 @@ from reference_impl.controller.constants import (
     MANAGED_BY_VALUE,
     REFERENCE_GRANT_VERSION,
 )
+from reference_impl.controller.eval_cache import RouteEvalCache
 from reference_impl.controller.faults import Fault, inject
 from reference_impl.controller.features import PROXY_SUPPORT, DataPlaneSupport
 from reference_impl.controller.gatewayclass import is_owned_class
@@ -40,6 +41,7 @@ RESOURCES = (
     Resource("HTTPRoute", _GW, "httproutes"),
     Resource("GRPCRoute", _GW, "grpcroutes"),
     Resource("TLSRoute", _GW, "tlsroutes"),
+    Resource("ListenerSet", _GW, "listenersets"),
     Resource("BackendTLSPolicy", _GW, "backendtlspolicies"),
     Resource("ReferenceGrant", f"{GATEWAY_GROUP}/{REFERENCE_GRANT_VERSION}", "referencegrants"),
     Resource("Service", "v1", "services"),
@@ -85,6 +87,7 @@ class Controller:
         self.writer = StatusWriter(rest)
         self.provisioner = Provisioner(rest)
         self.pusher = Pusher()
+        self.route_cache = RouteEvalCache()
         self.reconciles = 0
         self.last_reconcile_seconds = 0.0
 
@@ -139,6 +142,7 @@ class Controller:
     def snapshot(self) -> Snapshot:
         return self.store.snapshot(
             rfc3339_now(),
+            route_cache=self.route_cache,
             controller_name=self.options.controller_name,
             gateway_class_names=self.options.gateway_class_names,
             data_plane=self.options.data_plane,
@@ -149,6 +153,7 @@ class Controller:
         started = time.monotonic()
         snapshot = self.snapshot()
         result = inject(compute(snapshot, self.options.proxy_image), self.options.fault)
+        self.route_cache.end()
         # The pusher works in its own thread: hand it the tables first, so traffic does not
         # wait for the status round trips to the API server.
         self.pusher.update(result.routing_tables, proxy_targets(snapshot, result))
@@ -159,6 +164,7 @@ class Controller:
                 ("HTTPRoute", snapshot.http_routes, result.http_route_statuses),
                 ("GRPCRoute", snapshot.grpc_routes, result.grpc_route_statuses),
                 ("TLSRoute", snapshot.tls_routes, result.tls_route_statuses),
+                ("ListenerSet", snapshot.listener_sets, result.listener_set_statuses),
                 (
                     "BackendTLSPolicy",
                     snapshot.backend_tls_policies,

@@ -41,6 +41,7 @@ STATUS_KINDS = {
     "HTTPRoute": StatusKind("httproutes", namespaced=True),
     "GRPCRoute": StatusKind("grpcroutes", namespaced=True),
     "TLSRoute": StatusKind("tlsroutes", namespaced=True),
+    "ListenerSet": StatusKind("listenersets", namespaced=True),
     "BackendTLSPolicy": StatusKind("backendtlspolicies", namespaced=True),
 }
 

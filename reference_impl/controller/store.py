@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from reference_impl.controller.eval_cache import RouteEvalCache
 from reference_impl.controller.model import CLUSTER_SCOPED_KINDS, Obj, Snapshot, key_of
 
 SNAPSHOT_FIELDS = {
@@ -14,6 +15,7 @@ SNAPSHOT_FIELDS = {
     "HTTPRoute": "http_routes",
     "GRPCRoute": "grpc_routes",
     "TLSRoute": "tls_routes",
+    "ListenerSet": "listener_sets",
     "BackendTLSPolicy": "backend_tls_policies",
     "ConfigMap": "config_maps",
     "ReferenceGrant": "reference_grants",
@@ -23,6 +25,27 @@ SNAPSHOT_FIELDS = {
     "Namespace": "namespaces",
     "Pod": "proxy_pods",
 }
+
+
+ROUTE_KINDS = frozenset({"HTTPRoute", "GRPCRoute", "TLSRoute"})
+"""Kinds whose per-route results are cached by resourceVersion (RouteEvalCache)."""
+STATUS_UNREAD_BY_ROUTES = frozenset(
+    {
+        "GatewayClass",
+        "Gateway",
+        "ListenerSet",
+        "Service",
+        "Namespace",
+        "Pod",
+        "Deployment",
+        "BackendTLSPolicy",
+    }
+)
+"""Kinds whose status no route evaluation reads: status-only updates keep the route cache.
+
+Most of their status updates are this controller's own writes (Gateway attachedRoutes after
+every route change), which would otherwise throw the cache away at once.
+"""
 
 
 def store_key(kind: str, obj: Obj) -> Any:
@@ -41,6 +64,8 @@ class ObjectStore:
         self._synced: set[str] = set()
         self.changed = threading.Event()
         """Set whenever an object changes; the reconciler clears it before it reads."""
+        self.context_version = 0
+        """Counts changes that may alter a route's evaluation other than the route's own."""
 
     def replace(self, kind: str, objects: Iterable[Obj]) -> None:
         """Replace every object of a kind (after a list)."""
@@ -48,6 +73,8 @@ class ObjectStore:
         with self._lock:
             self._objects[kind] = fresh
             self._synced.add(kind)
+            if kind not in ROUTE_KINDS:
+                self.context_version += 1
         self.changed.set()
 
     def upsert(self, kind: str, obj: Obj) -> None:
@@ -55,12 +82,18 @@ class ObjectStore:
         with self._lock:
             old = self._objects[kind].get(key)
             self._objects[kind][key] = obj
+            if kind not in ROUTE_KINDS and not (
+                old is not None and kind in STATUS_UNREAD_BY_ROUTES and same_but_status(old, obj)
+            ):
+                self.context_version += 1
         if old is None or _rv(old) != _rv(obj):
             self.changed.set()
 
     def delete(self, kind: str, obj: Obj) -> None:
         with self._lock:
             removed = self._objects[kind].pop(store_key(kind, obj), None)
+            if removed is not None and kind not in ROUTE_KINDS:
+                self.context_version += 1
         if removed is not None:
             self.changed.set()
 
@@ -73,15 +106,43 @@ class ObjectStore:
         with self._lock:
             return dict(self._objects[kind])
 
-    def snapshot(self, now: str, **options: Any) -> Snapshot:
-        """The Snapshot compute() reads."""
+    def snapshot(
+        self, now: str, route_cache: RouteEvalCache | None = None, **options: Any
+    ) -> Snapshot:
+        """The Snapshot compute() reads; a route cache is readied for its context."""
         with self._lock:
             fields: dict[str, Any] = {
                 field: dict(self._objects[kind])
                 for kind, field in SNAPSHOT_FIELDS.items()
                 if kind in self._objects
             }
-        return Snapshot(now=now, **fields, **options)
+            context = self.context_version
+        if route_cache is not None:
+            route_cache.begin(context)
+        return Snapshot(now=now, route_cache=route_cache, **fields, **options)
+
+
+_VOLATILE_METADATA = ("resourceVersion", "managedFields")
+
+
+def same_but_status(old: Obj, new: Obj) -> bool:
+    """Whether two versions of an object differ at most in status and bookkeeping metadata."""
+    if old.keys() - {"status"} != new.keys() - {"status"}:
+        return False
+    for field, value in new.items():
+        if field == "status":
+            continue
+        if field == "metadata":
+            old_meta = dict(old.get("metadata") or {})
+            new_meta = dict(value or {})
+            for volatile in _VOLATILE_METADATA:
+                old_meta.pop(volatile, None)
+                new_meta.pop(volatile, None)
+            if old_meta != new_meta:
+                return False
+        elif old.get(field) != value:
+            return False
+    return True
 
 
 def _rv(obj: Obj) -> str | None:

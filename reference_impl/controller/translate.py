@@ -10,7 +10,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reference_impl.controller.backend_tls import BackendTLSIndex, evaluate_backend_tls_policies
+from reference_impl.controller.eval_cache import route_identity
+from reference_impl.controller.gateway_tls import (
+    backend_client_certificate,
+    with_backend_client_certificate,
+)
 from reference_impl.controller.gateway_view import GatewayView
+from reference_impl.controller.listeners import ListenerEval
 from reference_impl.controller.model import Key, Obj, Snapshot, key_of
 from reference_impl.controller.route_attachment import ParentAttachment
 from reference_impl.controller.translate_backends import filter_entries, rule_backends
@@ -27,7 +33,8 @@ def routing_table(
     routes: Sequence[tuple[Obj, list[ParentAttachment], list[str | None]]],
     policies: BackendTLSIndex | None = None,
 ) -> Table:
-    """The table for one Gateway: Programmed listeners, each with its accepted routes.
+    """The table for one Gateway: Programmed listeners (its own, then its ListenerSets'), each
+    with its accepted routes.
 
     ``routes`` holds every route (any kind, told apart by its `kind`) with its attachments and
     per-rule problems; kinds the data plane does not serve are left out.
@@ -35,7 +42,7 @@ def routing_table(
     if policies is None:
         policies = evaluate_backend_tls_policies(snapshot)
     listeners: list[dict[str, Any]] = []
-    for item in view.listeners:
+    for item in view.merged_listeners:
         if not item.programmed:
             continue
         entries: list[dict[str, Any]] = []
@@ -43,30 +50,22 @@ def routing_table(
             kind = str(route.get("kind") or "HTTPRoute")
             if kind not in snapshot.data_plane.route_kinds:
                 continue
-            hostnames = _hostnames_on(view.key, item.name, attachments)
+            hostnames = _hostnames_on(view.key, item.key, attachments)
             if hostnames is None:
                 continue
-            if kind == "TLSRoute":
-                # Passthrough forwards the client's own TLS: no policy can re-encrypt it.
-                reencrypt = policies if item.tls_mode == "Terminate" else NO_POLICIES
-                entry = tls_route_entry(snapshot, reencrypt, route, hostnames)
-                if entry["backends"]:
-                    entries.append(entry)
-                continue
-            if kind == "GRPCRoute":
-                entry = grpc_route_entry(snapshot, policies, route, hostnames, problems)
-            else:
-                entry = _route_entry(snapshot, policies, route, hostnames, problems)
-            if entry["rules"]:
+            entry = _cached_entry(snapshot, policies, item, route, hostnames, problems)
+            if entry["backends" if kind == "TLSRoute" else "rules"]:
                 entries.append(entry)
-        tls = None
+        tls: dict[str, Any] | None = None
         if item.tls_mode == "Terminate":
             tls = {"mode": "Terminate", "certificates": list(item.certificates)}
+            if item.client_validation is not None:
+                tls["clientValidation"] = dict(item.client_validation)
         elif item.tls_mode == "Passthrough":
             tls = {"mode": "Passthrough", "certificates": []}
         listeners.append(
             {
-                "name": item.name,
+                "name": item.key,
                 "port": item.port,
                 "protocol": item.protocol,
                 "hostname": item.hostname,
@@ -74,10 +73,40 @@ def routing_table(
                 "routes": entries,
             }
         )
-    return {
+    table = {
         "gateway": {"namespace": view.key[0], "name": view.key[1]},
         "listeners": listeners,
     }
+    return with_backend_client_certificate(
+        table, backend_client_certificate(snapshot, view.gateway)
+    )
+
+
+def _cached_entry(
+    snapshot: Snapshot,
+    policies: BackendTLSIndex,
+    listener: ListenerEval,
+    route: Obj,
+    hostnames: list[str],
+    problems: list[str | None],
+) -> dict[str, Any]:
+    """The route's table entry for these hostnames (kept across reconciles; never mutated)."""
+    kind = str(route.get("kind") or "HTTPRoute")
+
+    def make() -> dict[str, Any]:
+        if kind == "TLSRoute":
+            # Passthrough forwards the client's own TLS: no policy can re-encrypt it.
+            reencrypt = policies if listener.tls_mode == "Terminate" else NO_POLICIES
+            return tls_route_entry(snapshot, reencrypt, route, hostnames)
+        if kind == "GRPCRoute":
+            return grpc_route_entry(snapshot, policies, route, hostnames, problems)
+        return _route_entry(snapshot, policies, route, hostnames, problems)
+
+    identity = route_identity(kind, route)
+    if identity is None:
+        return make()
+    mode = listener.tls_mode if kind == "TLSRoute" else None
+    return snapshot.per_route(("entry", identity, tuple(hostnames), mode), make)
 
 
 def _hostnames_on(

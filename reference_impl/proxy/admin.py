@@ -9,6 +9,7 @@ from typing import Any
 
 from reference_impl.proxy.supervisor import Supervisor
 from reference_impl.routing_table import RouteParseCache, parse
+from reference_impl.table_patch import BaseMismatch, TableDocument, apply_patch, is_patch
 
 log = logging.getLogger("reference_impl.proxy")
 
@@ -35,6 +36,8 @@ class AdminServer:
         self.lock = asyncio.Lock()
         self.routes = RouteParseCache()
         """Validated route entries of the last table: a push re-validates only changed ones."""
+        self.document: TableDocument | None = None
+        """The table in force, which a PATCH applies to."""
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve requests on one admin connection (keep-alive)."""
@@ -89,9 +92,9 @@ class AdminServer:
         if path == "/config":
             if method == "GET":
                 return 200, {"version": self.version}
-            if method == "PUT":
-                return await self.put_config(body)
-            return 405, {"error": "use GET or PUT on /config"}
+            if method in ("PUT", "PATCH"):
+                return await self.put_config(body, patch=method == "PATCH")
+            return 405, {"error": "use GET, PUT or PATCH on /config"}
         if path == "/ready":
             if self.version is None:
                 return 503, {"ready": False, "error": "no routing table yet"}
@@ -100,23 +103,32 @@ class AdminServer:
             return 200, {"ok": True}
         return 404, {"error": f"no such admin path {path}; use /config or /ready"}
 
-    async def put_config(self, body: bytes) -> tuple[int, dict[str, Any]]:
-        """Validate, push to every worker, then answer."""
+    async def put_config(self, body: bytes, patch: bool = False) -> tuple[int, dict[str, Any]]:
+        """Validate a table (PUT) or a patch of the table in force (PATCH), push it to every
+        worker, then answer."""
         try:
             doc = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             return 400, {"error": f"body is not JSON: {exc}"}
-        try:
-            table = parse(doc, self.routes)
-        except ValueError as exc:
-            return 400, {"error": str(exc)}
+        if patch != (isinstance(doc, dict) and is_patch(doc)):
+            wanted = "PATCH needs a baseVersion" if patch else "PUT takes a full table"
+            return 400, {"error": f"{wanted} (see routing_table.md)"}
         async with self.lock:
+            try:
+                full = apply_patch(self.document, doc) if patch else doc
+                table = parse(full, self.routes)
+            except BaseMismatch as exc:
+                return 409, {"error": str(exc), "version": self.version}
+            except ValueError as exc:
+                return 400, {"error": str(exc)}
             if self.version is not None and table.version < self.version:
                 older = f"version {table.version} is older than the table in force"
                 return 409, {"error": f"{older} ({self.version})", "version": self.version}
-            errors = await self.supervisor.push(body)
+            document = TableDocument.of(full)
+            errors = await self.supervisor.push(body, lambda: json.dumps(document.doc).encode())
             if errors:
                 log.error("table %d not applied: %s", table.version, "; ".join(errors))
                 return 500, {"error": "; ".join(errors), "version": self.version}
             self.version = table.version
+            self.document = document
         return 200, {"version": table.version}

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import ssl
+import tempfile
 
 from cryptography import x509
 
 from reference_impl.proxy.routing import hostname_matches
-from reference_impl.routing_table import BackendTLS
+from reference_impl.routing_table import BackendTLS, Certificate
 
-_CONTEXTS: dict[tuple[str | None, str | None, bool, tuple[str, ...]], ssl.SSLContext] = {}
+_CONTEXTS: dict[
+    tuple[str | None, str | None, bool, tuple[str, ...], Certificate | None], ssl.SSLContext
+] = {}
 _CONTEXT_LIMIT = 256
 
 
@@ -20,7 +24,7 @@ class BackendTLSError(Exception):
 def client_context(tls: BackendTLS, alpn: tuple[str, ...]) -> ssl.SSLContext:
     """A verifying client context for the policy (cached by CA and ALPN)."""
     by_san = bool(tls.subject_alt_names)
-    key = (tls.ca_pem, tls.well_known_ca, by_san, alpn)
+    key = (tls.ca_pem, tls.well_known_ca, by_san, alpn, tls.client_certificate)
     ctx = _CONTEXTS.get(key)
     if ctx is None:
         if tls.ca_pem is not None:
@@ -32,10 +36,22 @@ def client_context(tls: BackendTLS, alpn: tuple[str, ...]) -> ssl.SSLContext:
         ctx.verify_mode = ssl.CERT_REQUIRED
         if alpn:
             ctx.set_alpn_protocols(list(alpn))
+        if tls.client_certificate is not None:
+            _load_client_certificate(ctx, tls.client_certificate)
         if len(_CONTEXTS) >= _CONTEXT_LIMIT:
             _CONTEXTS.clear()
         _CONTEXTS[key] = ctx
     return ctx
+
+
+def _load_client_certificate(ctx: ssl.SSLContext, cert: Certificate) -> None:
+    # ssl loads credentials only from files: private, and gone once loaded.
+    with tempfile.TemporaryDirectory(prefix="gwh-proxy-client-") as folder:
+        path = os.path.join(folder, "client.pem")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(cert.cert_pem.rstrip("\n") + "\n" + cert.key_pem)
+        ctx.load_cert_chain(path)
 
 
 def verify_peer(tls: BackendTLS, der: bytes | None) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 log = logging.getLogger("reference_impl.proxy")
@@ -32,7 +34,8 @@ class Supervisor:
         self.listen_address = listen_address
         self.log_level = log_level
         self.workers: list[WorkerHandle | None] = [None] * workers
-        self.current: bytes | None = None
+        self.current: Callable[[], bytes] | None = None
+        """The full table in force, serialised on demand for a (re)started worker."""
         self.lock = asyncio.Lock()
         self.stopping = False
 
@@ -63,7 +66,7 @@ class Supervisor:
             raise RuntimeError(f"worker {index} did not start (said {line!r})")
         handle = WorkerHandle(index, process, reader, writer)
         if self.current is not None:
-            error = await self._send(handle, self.current)
+            error = await self._send(handle, self.current())
             if error:
                 log.error("worker %d rejected the current table: %s", index, error)
         return handle
@@ -81,14 +84,17 @@ class Supervisor:
             return None
         return f"worker {handle.index}: {text.removeprefix('err ') or 'no answer'}"
 
-    async def push(self, raw: bytes) -> list[str]:
-        """Send a validated table to all workers; the errors, empty when all took it."""
+    async def push(self, raw: bytes, full: Callable[[], bytes]) -> list[str]:
+        """Send a validated table or patch to all workers; the errors, empty when all took it.
+
+        `full` gives the whole resulting table, for workers started later.
+        """
         async with self.lock:
             handles = [h for h in self.workers if h is not None]
             results = await asyncio.gather(*(self._send(h, raw) for h in handles))
             errors = [r for r in results if r]
             if not errors:
-                self.current = raw
+                self.current = functools.cache(full)
             return errors
 
     async def watch(self) -> None:

@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 from cryptography import x509
 
+from reference_impl.proxy.client_verification import apply_client_validation
 from reference_impl.proxy.routing import CompiledTable, hostname_matches, normalize_host
-from reference_impl.routing_table import Certificate
+from reference_impl.routing_table import Certificate, ClientValidation
 
 ALPN = ["h2", "http/1.1"]
 # where the SNI callback leaves the requested name for the connection to read after the handshake
@@ -51,21 +52,32 @@ class CertificateStore:
     def _key(self, cert: Certificate) -> str:
         return hashlib.sha256((cert.cert_pem + "\0" + cert.key_pem).encode()).hexdigest()
 
-    def context(self, cert: Certificate, alpn: list[str] | None = None) -> ssl.SSLContext:
-        """A server context holding this certificate (ALPN h2, http/1.1 unless given)."""
+    def context(
+        self, cert: Certificate, alpn: list[str] | None = None, client_ca: str | None = None
+    ) -> ssl.SSLContext:
+        """A server context holding this certificate (ALPN h2, http/1.1 unless given) and,
+        for ports that validate client certificates, their CA."""
         key = self._key(cert)
         ctx_key = key if alpn is None else key + "\0" + ",".join(alpn)
+        if client_ca:
+            ctx_key += "\0" + hashlib.sha256(client_ca.encode()).hexdigest()
         ctx = self.contexts.get(ctx_key)
         if ctx is None:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.set_alpn_protocols(ALPN if alpn is None else alpn)
             _load_into(ctx, cert)
+            if client_ca:
+                ctx.load_verify_locations(cadata=client_ca)
             self.contexts[ctx_key] = ctx
             self.names[key] = certificate_names(cert.cert_pem)
         return ctx
 
     def best(
-        self, certs: tuple[Certificate, ...], sni: str | None, alpn: list[str] | None = None
+        self,
+        certs: tuple[Certificate, ...],
+        sni: str | None,
+        alpn: list[str] | None = None,
+        client_ca: str | None = None,
     ) -> ssl.SSLContext:
         """The certificate whose names match the SNI most specifically, else the first."""
         chosen = certs[0]
@@ -77,7 +89,7 @@ class CertificateStore:
                     score = _specificity(name, sni)
                     if score > best_score:
                         best_score, chosen = score, cert
-        return self.context(chosen, alpn)
+        return self.context(chosen, alpn, client_ca)
 
 
 def port_context(
@@ -102,6 +114,8 @@ def port_context(
     if first is None:
         return None
     default = first.certificates[0]
+    validation = port_client_validation(table, port)
+    client_ca = validation.ca_pem if validation is not None else None
 
     def on_sni(sslobj: ssl.SSLObject, server_name: str | None, _ctx: ssl.SSLContext) -> int | None:
         sni = normalize_host(server_name) if server_name else None
@@ -115,14 +129,27 @@ def port_context(
             or not listener.listener.tls.certificates
         ):
             return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
-        sslobj.context = store.best(listener.listener.tls.certificates, sni, alpn)
+        sslobj.context = store.best(listener.listener.tls.certificates, sni, alpn, client_ca)
         return None
 
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.set_alpn_protocols(ALPN if alpn is None else alpn)
     server.sni_callback = on_sni
     _load_into(server, default)  # the listening context needs a certificate before SNI
+    apply_client_validation(server, validation)
     return server
+
+
+def port_client_validation(table: CompiledTable, port: int) -> ClientValidation | None:
+    """The client validation of an HTTPS port: the controller gives every HTTPS listener of
+    a port the same one; otherwise the first listener that has one decides for the port."""
+    if port not in table.ports:
+        return None
+    for compiled in table.ports[port].listeners:
+        tls = compiled.listener.tls
+        if tls is not None and tls.client_validation is not None:
+            return tls.client_validation
+    return None
 
 
 def _load_into(ctx: ssl.SSLContext, cert: Certificate) -> None:

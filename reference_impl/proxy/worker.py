@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import logging
 import signal
@@ -14,10 +15,11 @@ from collections.abc import Callable
 
 from reference_impl.proxy.http1 import Http1Connection
 from reference_impl.proxy.routing import CompiledTable
-from reference_impl.proxy.tls import CertificateStore, port_context
+from reference_impl.proxy.tls import CertificateStore, port_client_validation, port_context
 from reference_impl.proxy.tls_listener import TLSListenerConnection
 from reference_impl.proxy.worker_state import WorkerState
 from reference_impl.routing_table import RouteParseCache, parse
+from reference_impl.table_patch import TableDocument, apply_patch, is_patch
 
 log = logging.getLogger("reference_impl.proxy.worker")
 
@@ -50,6 +52,15 @@ class ListenerSet:
                 out[port] = "https" if pl.is_tls else "http"
         return out
 
+    @staticmethod
+    def port_signature(table: CompiledTable, port: int, kind: str) -> str:
+        """What the listening socket of a port is built from; a change means a rebind."""
+        validation = port_client_validation(table, port) if kind == "https" else None
+        if validation is None:
+            return kind
+        ca = hashlib.sha256(validation.ca_pem.encode()).hexdigest()
+        return f"{kind}|{validation.mode}|{ca}"
+
     def _context(self, port: int, kind: str, table: CompiledTable) -> ssl.SSLContext | None:
         if kind == "https":
             return port_context(port, table, lambda: self.state.table, self.certs)
@@ -66,12 +77,10 @@ class ListenerSet:
         try:
             for port, kind in wanted.items():
                 current = self.servers.get(port)
-                if current is not None and current[1] == kind:
+                signature = self.port_signature(table, port, kind)
+                if current is not None and current[1] == signature:
                     continue
                 ctx = self._context(port, kind, table)
-                if current is not None:
-                    current[0].close()  # protocol changed on this port: rebind
-                    self.servers.pop(port)
                 factory: Callable[[], asyncio.Protocol]
                 if kind.startswith("tls-"):
 
@@ -87,7 +96,12 @@ class ListenerSet:
                 server = await loop.create_server(
                     factory, self.address, port, ssl=ctx, reuse_port=True, backlog=1024
                 )
-                opened[port] = (server, kind)
+                if current is not None:
+                    # Protocol or client validation changed: the new socket is already
+                    # accepting (SO_REUSEPORT), so closing the old one refuses nobody.
+                    current[0].close()
+                    self.servers.pop(port)
+                opened[port] = (server, signature)
         except OSError:
             for server, _ in opened.values():
                 server.close()
@@ -117,8 +131,10 @@ async def serve(control_fd: int, address: str) -> None:
             state.reap_idle(loop.time())
 
     routes = RouteParseCache()  # unchanged route entries are not validated again
+    document: TableDocument | None = None  # the table in force, which patches apply to
 
     async def control() -> None:
+        nonlocal document
         sock = socket.socket(fileno=control_fd)
         reader, writer = await asyncio.open_unix_connection(sock=sock, limit=2**20)
         writer.write(b"ready\n")
@@ -129,8 +145,13 @@ async def serve(control_fd: int, address: str) -> None:
                 return  # the parent is gone
             raw = await reader.readexactly(int(line))
             try:
-                compiled = CompiledTable(parse(json.loads(raw), routes))
+                doc = json.loads(raw)
+                full = (
+                    apply_patch(document, doc) if isinstance(doc, dict) and is_patch(doc) else doc
+                )
+                compiled = CompiledTable(parse(full, routes))
                 await listeners.apply(compiled)
+                document = TableDocument.of(full)
                 answer = f"ok {compiled.version}\n"
             except (ValueError, OSError) as exc:
                 answer = "err " + str(exc).replace("\n", " ") + "\n"

@@ -208,12 +208,19 @@ FAULT_CASES = [
         ["expected status [404], got 200", "infra-backend-v1"],
         id="wrong-precedence",
     ),
+    pytest.param(
+        "ignores-allowed-listeners",
+        "ListenerSetDefaultNotAllowed",
+        ["Accepted=False/NotAllowed"],
+        id="ignores-allowed-listeners",
+    ),
 ]
 CONTROL_SCENARIOS = {
     "HTTPRouteSimpleSameNamespace": "test_httproute_simple_same_namespace",
     "HTTPRouteInvalidNonExistentBackendRef": "test_httproute_invalid_non_existent_backend_ref",
     "GatewayWithAttachedRoutes": "test_gateway_with_attached_routes",
     "HTTPRouteExactPathMatching": "test_httproute_exact_path_matching",
+    "ListenerSetDefaultNotAllowed": "test_listenerset_default_not_allowed",
 }
 
 
@@ -252,7 +259,7 @@ def test_the_same_scenarios_pass_without_a_fault(local_cluster: Any, tmp_path: P
                 gateway_class,
                 tmp_path,
                 "--supported-features",
-                "Gateway,HTTPRoute",
+                "Gateway,HTTPRoute,ListenerSet",
                 "-k",
                 selection,
             )

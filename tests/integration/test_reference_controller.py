@@ -8,6 +8,7 @@ cluster.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -27,6 +28,8 @@ from kubernetes import client
 
 from reference_impl.controller import examples
 from tests.integration.nodeagent_helpers import echo_deployment, service
+
+EnvT = TypeVar("EnvT")
 
 pytestmark = [pytest.mark.integration]
 
@@ -104,9 +107,12 @@ class Env:
         return next((p for p in parents if p["controllerName"] == self.controller_name), None)
 
 
-@pytest.fixture(scope="module")
-def env(local_cluster: Any) -> Iterator[Env]:
-    environment = Env(local_cluster)
+@contextlib.contextmanager
+def running_controller(environment: EnvT) -> Iterator[EnvT]:
+    """A controller instance of its own, its GatewayClass and namespace, for the block.
+
+    `environment` names them: core, custom, kubeconfig, namespace, class_name, controller_name.
+    """
     environment.core.create_namespace({"metadata": {"name": environment.namespace}})
     environment.custom.create_cluster_custom_object(
         GROUP,
@@ -150,6 +156,12 @@ def env(local_cluster: Any) -> Iterator[Env]:
             GROUP, VERSION, "gatewayclasses", environment.class_name
         )
         assert process.returncode == 0, f"controller exited {process.returncode}:\n{output}"
+
+
+@pytest.fixture(scope="module")
+def env(local_cluster: Any) -> Iterator[Env]:
+    with running_controller(Env(local_cluster)) as environment:
+        yield environment
 
 
 def test_gateway_class_is_accepted_with_features(env: Env) -> None:

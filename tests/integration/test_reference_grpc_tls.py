@@ -8,10 +8,6 @@ accepted. Run on a cluster of its own with GWH_TEST_CLUSTER=grpctls.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +16,13 @@ import pytest
 from kubernetes import client
 
 from reference_impl.controller import examples
-from tests.integration.test_reference_controller import GROUP, VERSION, condition, wait_for
+from tests.integration.test_reference_controller import (
+    GROUP,
+    VERSION,
+    condition,
+    running_controller,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.integration]
 
@@ -75,50 +77,8 @@ class GrpcTlsEnv:
 
 @pytest.fixture(scope="module")
 def env(local_cluster: Any) -> Iterator[GrpcTlsEnv]:
-    environment = GrpcTlsEnv(local_cluster)
-    environment.core.create_namespace({"metadata": {"name": environment.namespace}})
-    environment.custom.create_cluster_custom_object(
-        GROUP,
-        VERSION,
-        "gatewayclasses",
-        {
-            "apiVersion": f"{GROUP}/{VERSION}",
-            "kind": "GatewayClass",
-            "metadata": {"name": environment.class_name},
-            "spec": {"controllerName": environment.controller_name},
-        },
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reference_impl.controller",
-            "--kubeconfig",
-            environment.kubeconfig,
-            "--controller-name",
-            environment.controller_name,
-            "--gateway-class-name",
-            environment.class_name,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
+    with running_controller(GrpcTlsEnv(local_cluster)) as environment:
         yield environment
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            output, _ = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        environment.core.delete_namespace(environment.namespace)
-        environment.custom.delete_cluster_custom_object(
-            GROUP, VERSION, "gatewayclasses", environment.class_name
-        )
-        assert process.returncode == 0, f"controller exited {process.returncode}:\n{output}"
 
 
 def test_grpc_route_with_a_missing_backend_is_accepted_with_unresolved_refs(

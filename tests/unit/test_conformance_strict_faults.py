@@ -104,10 +104,31 @@ def test_wrong_precedence() -> None:
     assert broken.gateway_statuses == clean.gateway_statuses
 
 
+def test_ignores_allowed_listeners() -> None:
+    objects = [ex.gateway_class(), ex.gateway(), ex.listener_set()]
+    clean = compute(snapshot_of(objects, T0), "proxy:test")
+    broken = inject(clean, fault_named("ignores-allowed-listeners"))
+
+    def summary(result: ComputeResult) -> dict[str, tuple[str, str]]:
+        status = result.listener_set_statuses[("infra", "ls")]
+        return {c["type"]: (c["status"], c["reason"]) for c in status["conditions"]}
+
+    assert summary(clean) == {
+        "Accepted": ("False", "NotAllowed"),
+        "Programmed": ("False", "NotAllowed"),
+    }
+    assert summary(broken) == {
+        "Accepted": ("True", "Accepted"),
+        "Programmed": ("True", "Programmed"),
+    }
+    assert broken.gateway_statuses == clean.gateway_statuses
+
+
 def test_fault_option_defaults_to_none_and_knows_every_fault() -> None:
     assert parse_args([]).fault is None
     assert parse_args(["--fault", "wrong-reason"]).fault == "wrong-reason"
     assert sorted(FAULTS) == [
+        "ignores-allowed-listeners",
         "missing-attached-routes",
         "stale-observed-generation",
         "wrong-precedence",

@@ -72,6 +72,24 @@ def test_requested_address_is_honoured_when_free_and_in_the_pool() -> None:
     assert result == {"ns/a": "198.19.16.4", "ns/b": "198.19.16.1"}
 
 
+def test_changed_request_moves_the_service_to_the_new_free_address() -> None:
+    # It got a fallback for an address outside the pool; now it asks for one it can have.
+    moved = _svc("a", status_ip="198.19.16.1", wanted="198.19.16.6")
+    assert assign_lb_addresses([moved], POOL) == {"ns/a": "198.19.16.6"}
+
+
+def test_unobtainable_request_keeps_the_current_address() -> None:
+    outside = _svc("a", status_ip="198.19.16.3", wanted="10.0.0.1")
+    assert assign_lb_addresses([outside], POOL) == {"ns/a": "198.19.16.3"}
+
+
+def test_request_for_an_address_held_by_an_older_service_is_not_granted() -> None:
+    holder = _svc("old", created="1", status_ip="198.19.16.2")
+    asker = _svc("new", created="2", wanted="198.19.16.2")
+    result = assign_lb_addresses([asker, holder], POOL)
+    assert result == {"ns/old": "198.19.16.2", "ns/new": "198.19.16.1"}
+
+
 def test_exhausted_pool_leaves_the_rest_without_address() -> None:
     services = [_svc(str(i), created=f"{i:02d}") for i in range(8)]  # /29 has 6 hosts
     assert len(assign_lb_addresses(services, POOL)) == 6

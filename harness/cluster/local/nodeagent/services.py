@@ -42,33 +42,51 @@ def _status_ips(service: Obj) -> list[str]:
 def assign_lb_addresses(services: Iterable[Obj], pool: str) -> dict[str, str]:
     """Service key -> pool address for every LoadBalancer Service.
 
-    A Service keeps the pool address its status already shows (oldest Service wins a clash),
-    then asks for `spec.loadBalancerIP` if free, else gets the lowest free address.
+    A Service keeps the pool address its status already shows when it asks for no particular
+    address or for exactly that one (oldest Service wins a clash). Then a Service gets its
+    `spec.loadBalancerIP` if that is a free pool address, so changing the field moves the
+    Service. A Service whose wanted address cannot be had (outside the pool, or held by an
+    older Service) keeps its current address or gets the lowest free one, as cloud providers
+    that ignore the field do; the Gateway controller sees that the address is not the one
+    requested.
     """
     network_ = ipaddress.ip_network(pool)
     lb = [s for s in services if (s.get("spec") or {}).get("type") == "LoadBalancer"]
     lb.sort(key=lambda s: (s["metadata"].get("creationTimestamp", ""), _key(s)))
     taken: dict[str, str] = {}
     result: dict[str, str] = {}
-    for service in lb:
+
+    def wanted_of(service: Obj) -> str:
+        return str((service.get("spec") or {}).get("loadBalancerIP") or "")
+
+    def keep_status_ip(service: Obj, only: str = "") -> None:
         for ip in _status_ips(service):
-            if network.address_in(ip, pool) and ip not in taken:
+            if network.address_in(ip, pool) and ip not in taken and ip == (only or ip):
                 taken[ip] = _key(service)
                 result[_key(service)] = ip
-                break
+                return
+
+    for service in lb:
+        keep_status_ip(service, only=wanted_of(service))
+    for service in lb:
+        wanted = wanted_of(service)
+        if _key(service) in result or not wanted:
+            continue
+        if network.address_in(wanted, pool) and wanted not in taken:
+            taken[wanted] = _key(service)
+            result[_key(service)] = wanted
     free = (str(h) for h in network_.hosts())
     for service in lb:
         key = _key(service)
         if key in result:
             continue
-        wanted = (service.get("spec") or {}).get("loadBalancerIP") or ""
-        if wanted and network.address_in(wanted, pool) and wanted not in taken:
-            choice = wanted
-        else:
-            choice = next((ip for ip in free if ip not in taken), "")
-            if not choice:
-                log.warning("load-balancer pool %s is exhausted; %s gets no address", pool, key)
-                continue
+        keep_status_ip(service)
+        if key in result:
+            continue
+        choice = next((ip for ip in free if ip not in taken), "")
+        if not choice:
+            log.warning("load-balancer pool %s is exhausted; %s gets no address", pool, key)
+            continue
         taken[choice] = key
         result[key] = choice
     return result

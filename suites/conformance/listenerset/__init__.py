@@ -1,0 +1,1 @@
+"""ListenerSet conformance scenarios, one module per upstream test."""
