@@ -85,6 +85,7 @@ class Controller:
         self._rest = rest
         self.store = ObjectStore(r.kind for r in RESOURCES)
         self.writer = StatusWriter(rest)
+        self.store.status_awaited = self.writer.awaits
         self.provisioner = Provisioner(rest)
         self.pusher = Pusher()
         self.route_cache = RouteEvalCache()
@@ -151,9 +152,11 @@ class Controller:
     def reconcile_once(self) -> ComputeResult:
         """One full pass: compute, push (asynchronously), write changed statuses, provision."""
         started = time.monotonic()
+        hits, misses = self.route_cache.hits, self.route_cache.misses
         snapshot = self.snapshot()
         result = inject(compute(snapshot, self.options.proxy_image), self.options.fault)
         self.route_cache.end()
+        computed = time.monotonic()
         # The pusher works in its own thread: hand it the tables first, so traffic does not
         # wait for the status round trips to the API server.
         self.pusher.update(result.routing_tables, proxy_targets(snapshot, result))
@@ -172,6 +175,13 @@ class Controller:
                 ),
             ]
         )
+        # A write that waits for its object's next version, which the store got meanwhile:
+        # that status-only event woke nobody, so look again now.
+        for (kind, key), version in self.writer.awaiting().items():
+            if self.store.version_of(kind, key) != version and self.writer.awaits(
+                kind, key, self.store.version_of(kind, key)
+            ):
+                self.store.changed.set()
         self.provisioner.sync(
             result.proxies,
             {
@@ -185,7 +195,14 @@ class Controller:
         self.reconciles += 1
         self.last_reconcile_seconds = time.monotonic() - started
         log.debug(
-            "reconciled in %.1f ms: %d status write(s)", self.last_reconcile_seconds * 1000, writes
+            "reconciled in %.1f ms (compute %.1f ms, route cache %d hits, %d misses, context %d):"
+            " %d status write(s)",
+            self.last_reconcile_seconds * 1000,
+            (computed - started) * 1000,
+            self.route_cache.hits - hits,
+            self.route_cache.misses - misses,
+            self.store.context_version,
+            writes,
         )
         return result
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from reference_impl.controller.eval_cache import RouteEvalCache
@@ -48,6 +48,22 @@ every route change), which would otherwise throw the cache away at once.
 """
 
 
+STATUS_WRITTEN_BY_CONTROLLERS = frozenset(
+    {
+        "GatewayClass",
+        "Gateway",
+        "ListenerSet",
+        "HTTPRoute",
+        "GRPCRoute",
+        "TLSRoute",
+        "BackendTLSPolicy",
+    }
+)
+"""Kinds whose status only Gateway controllers write, from the rest of the object: an update of
+nothing but their status (mostly this controller's own writes) needs no reconcile. The object
+is stored all the same, so the next reconcile compares against the status written."""
+
+
 def store_key(kind: str, obj: Obj) -> Any:
     """Name for cluster-scoped kinds, (namespace, name) otherwise."""
     if kind in CLUSTER_SCOPED_KINDS:
@@ -65,6 +81,8 @@ class ObjectStore:
         self.changed = threading.Event()
         """Set whenever an object changes; the reconciler clears it before it reads."""
         self.context_version = 0
+        self.status_awaited: Callable[[str, Any, str | None], bool] = lambda kind, key, rv: False
+        """Whether a status-only update is one a pending status write waits for (it wakes)."""
         """Counts changes that may alter a route's evaluation other than the route's own."""
 
     def replace(self, kind: str, objects: Iterable[Obj]) -> None:
@@ -82,12 +100,21 @@ class ObjectStore:
         with self._lock:
             old = self._objects[kind].get(key)
             self._objects[kind][key] = obj
-            if kind not in ROUTE_KINDS and not (
-                old is not None and kind in STATUS_UNREAD_BY_ROUTES and same_but_status(old, obj)
-            ):
+            status_only = old is not None and same_but_status(old, obj)
+            if kind not in ROUTE_KINDS and not (status_only and kind in STATUS_UNREAD_BY_ROUTES):
                 self.context_version += 1
-        if old is None or _rv(old) != _rv(obj):
+        if (old is None or _rv(old) != _rv(obj)) and not (
+            status_only
+            and kind in STATUS_WRITTEN_BY_CONTROLLERS
+            and not self.status_awaited(kind, key, _rv(obj))
+        ):
             self.changed.set()
+
+    def version_of(self, kind: str, key: Any) -> str | None:
+        """The resourceVersion held for an object (None when absent)."""
+        with self._lock:
+            obj = self._objects[kind].get(key)
+        return None if obj is None else _rv(obj)
 
     def delete(self, kind: str, obj: Obj) -> None:
         with self._lock:

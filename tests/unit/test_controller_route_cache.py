@@ -159,3 +159,24 @@ def test_cached_reconciles_match_fresh_ones_through_every_kind_of_change() -> No
     run.store.delete("HTTPRoute", routes[2])  # a route deleted
     result = run.reconcile()
     assert ("infra", "r2") not in result.http_route_statuses
+
+
+def test_status_only_updates_of_controller_written_kinds_do_not_wake_the_reconciler() -> None:
+    run = _Run()
+    route = _v(ex.http_route("r"))
+    run.store.upsert("HTTPRoute", route)
+    run.store.changed.clear()
+    written = _v({**route, "status": {"parents": []}})
+    run.store.upsert("HTTPRoute", written)
+    assert not run.store.changed.is_set()
+    assert run.store.objects("HTTPRoute")[("infra", "r")]["status"] == {"parents": []}
+    respec = _v(written)
+    respec["spec"]["hostnames"] = ["x.example.com"]
+    run.store.upsert("HTTPRoute", respec)
+    assert run.store.changed.is_set()
+    # A Pod's status (the proxy became Ready) is news to the Gateway's status: it wakes it.
+    pod = _v({"kind": "Pod", "metadata": {"name": "p", "namespace": "infra"}, "spec": {}})
+    run.store.upsert("Pod", pod)
+    run.store.changed.clear()
+    run.store.upsert("Pod", _v({**pod, "status": {"phase": "Running"}}))
+    assert run.store.changed.is_set()
