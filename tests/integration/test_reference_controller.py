@@ -194,6 +194,34 @@ def test_missing_backend_is_backend_not_found(env: Env) -> None:
     assert accepted is not None and accepted["status"] == "True"
 
 
+def test_status_follows_a_backend_deleted_right_after_the_route_was_written(env: Env) -> None:
+    """Our own status writes wake no reconcile; a backend deleted while the routes' first
+    statuses are being written must still show in them, well before the 30 s resync."""
+    env.gateway("quick-changes", [{"name": "http", "port": 80, "protocol": "HTTP"}])
+    names = [f"quick-{i}" for i in range(12)]
+    for name in names:
+        env.core.create_namespaced_service(env.namespace, service(name, env.namespace))
+    for name in names:
+        env.route(name, "quick-changes", [{"backendRefs": [{"name": name, "port": 8080}]}])
+
+    def reason_of(route: str) -> str | None:
+        parent = env.our_parent(route)
+        cond = condition(parent["conditions"], "ResolvedRefs") if parent else None
+        return cond["reason"] if cond else None
+
+    for i, name in enumerate(names):  # deletions land before, during and after the writes
+        if i % 2:
+            wait_for(f"{name} status", lambda name=name: reason_of(name), timeout=30)
+        time.sleep(0.005 * i)
+        env.core.delete_namespaced_service(name, env.namespace)
+    for name in names:
+        wait_for(
+            f"{name} ResolvedRefs=BackendNotFound",
+            lambda name=name: reason_of(name) == "BackendNotFound",
+            timeout=15,  # resync is 30 s: a lost write would not show up in time
+        )
+
+
 def test_conflicting_listeners_are_conflicted(env: Env) -> None:
     env.gateway(
         "conflicts",
