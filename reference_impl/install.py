@@ -123,10 +123,13 @@ def install(
     """Start the controller and create its GatewayClass; waits until the class is Accepted."""
     say: Progress = progress or (lambda m: print(m, file=sys.stderr, flush=True))
     if cluster.provider != "local":
-        raise ClusterError(
-            f"`gwh reference install` on a {cluster.provider} cluster is not available yet",
-            hint="use the local provider, or apply reference_impl/deploy/ by hand",
-        )
+        from reference_impl.cluster_install import install_in_cluster
+
+        say(f"Installing the reference implementation on the {cluster.provider} cluster …")
+        install_in_cluster(cluster, gateway_class, say)
+        _wait_accepted(cluster, gateway_class, 60, None)
+        say(f"GatewayClass {gateway_class} is Accepted.")
+        return {"gateway_class": gateway_class}
     state = ClusterState.load(cluster.name)
     record = _running_record(state)
     if record is None:
@@ -175,6 +178,10 @@ def uninstall(
             raise
     finally:
         api.close()
+    if cluster.provider != "local":
+        from reference_impl.cluster_install import uninstall_in_cluster
+
+        return uninstall_in_cluster(cluster, gateway_class, say) or found
     if cluster.provider == "local":
         state = ClusterState.load(cluster.name)
         record = _running_record(state)

@@ -71,6 +71,10 @@ class AdminServer:
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
             return
+        except asyncio.CancelledError:
+            # Shutdown cancels idle keep-alive connections; asyncio would log the cancelled
+            # handler as an error.
+            return
         finally:
             writer.close()
 

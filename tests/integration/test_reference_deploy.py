@@ -18,6 +18,7 @@ import pytest
 import yaml
 from kubernetes import client
 
+from reference_impl.cluster_install import APPLY_PATHS, apply_object, deploy_objects
 from reference_impl.controller.kube_rest import KubeApiError, KubeRest
 from reference_impl.deploy import load_manifests
 
@@ -25,14 +26,6 @@ pytestmark = [pytest.mark.integration]
 
 GROUP, VERSION = "gateway.networking.k8s.io", "v1"
 T = TypeVar("T")
-APPLY_PATHS = {
-    "Namespace": "/api/v1/namespaces/{name}",
-    "ServiceAccount": "/api/v1/namespaces/{namespace}/serviceaccounts/{name}",
-    "ClusterRole": "/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}",
-    "ClusterRoleBinding": "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}",
-    "Deployment": "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
-    "GatewayClass": "/apis/gateway.networking.k8s.io/v1/gatewayclasses/{name}",
-}
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60) -> T:
@@ -67,14 +60,7 @@ def relocated(objects: list[dict[str, Any]], namespace: str, suffix: str) -> lis
 
 
 def apply(rest: KubeRest, obj: dict[str, Any], dry_run: bool) -> dict[str, Any]:
-    meta = obj["metadata"]
-    path = APPLY_PATHS[obj["kind"]].format(name=meta["name"], namespace=meta.get("namespace"))
-    query = {"fieldManager": "gwh-test", "force": "true"}
-    if dry_run:
-        query["dryRun"] = "All"
-    return rest.request(
-        "PATCH", path, query=query, body=obj, content_type="application/apply-patch+yaml"
-    )
+    return apply_object(rest, obj, dry_run=dry_run)
 
 
 @pytest.fixture
@@ -94,7 +80,7 @@ def scratch(local_cluster: Any) -> Iterator[tuple[KubeRest, str, str]]:
 def test_manifests_pass_server_side_dry_run(scratch: tuple[KubeRest, str, str]) -> None:
     rest, namespace, suffix = scratch
     kinds = []
-    for obj in relocated(load_manifests(), namespace, suffix):
+    for obj in relocated(deploy_objects(f"gwh-dryrun-{suffix}"), namespace, suffix):
         answer = apply(rest, obj, dry_run=True)
         assert answer["kind"] == obj["kind"]
         kinds.append(obj["kind"])
