@@ -52,5 +52,9 @@ def evaluate_gateway_class(snapshot: Snapshot, gateway_class: Obj) -> GatewayCla
     status["conditions"] = merge_conditions(
         old.get("conditions"), [accepted], GATEWAY_CLASS_CONDITION_TYPES, snapshot.now
     )
-    status["supportedFeatures"] = supported_features_status(snapshot.data_plane)
+    status["supportedFeatures"] = [
+        item
+        for item in supported_features_status(snapshot.data_plane)
+        if item["name"] not in snapshot.unserved_features
+    ]
     return GatewayClassResult(name, accepted["status"] == "True", status)

@@ -53,6 +53,8 @@ class Snapshot:
     """When set, only these GatewayClasses are handled; others are left untouched."""
     data_plane: DataPlaneSupport = PROXY_SUPPORT
     """What the proxy serves: route kinds, TLS listener modes, backend TLS."""
+    unserved_features: frozenset[str] = frozenset()
+    """Implemented features the cluster's CRDs cannot express: not advertised."""
     route_cache: RouteEvalCache | None = None
     """Per-route results of earlier reconciles, valid for this snapshot's context."""
 

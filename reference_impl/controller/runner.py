@@ -68,6 +68,8 @@ class ControllerOptions:
     resync_seconds: float = 30.0
     data_plane: DataPlaneSupport = PROXY_SUPPORT
     """What the proxy serves (route kinds, TLS listener modes, backend TLS)."""
+    unserved_features: frozenset[str] = frozenset()
+    """Implemented features the cluster's CRDs cannot express (crd_support.py)."""
     fault: Fault | None = None
     """A deliberate bug, for testing the conformance suite only (see faults.py)."""
 
@@ -147,6 +149,7 @@ class Controller:
             controller_name=self.options.controller_name,
             gateway_class_names=self.options.gateway_class_names,
             data_plane=self.options.data_plane,
+            unserved_features=self.options.unserved_features,
         )
 
     def reconcile_once(self) -> ComputeResult:

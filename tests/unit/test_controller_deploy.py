@@ -40,6 +40,7 @@ def _needed() -> set[tuple[str, str, str]]:
         group = "" if path.startswith("/api/v1") else path.split("/")[2]
         plural = path.split("/")[-2]
         needed |= {(group, plural, verb) for verb in ("create", "patch", "delete")}
+    needed.add(("apiextensions.k8s.io", "customresourcedefinitions", "get"))  # crd_support
     return needed
 
 
