@@ -376,6 +376,7 @@ def _enum(value: Any, allowed: tuple[str, ...], where: str) -> str:
 
 
 _Parsed = TypeVar("_Parsed", Route, GRPCRoute, TLSRoute)
+_MIXED_TLS = frozenset({"TLS/Passthrough", "TLS/Terminate"})
 
 
 class RouteParseCache:
@@ -473,10 +474,12 @@ def parse(doc: dict[str, Any], cache: RouteParseCache | None = None) -> RoutingT
             mode = lst.tls.mode if lst.tls is not None else ""
             serving.setdefault(lst.port, set()).add(f"{lst.protocol}/{mode}")
     for port, kinds in serving.items():
-        if len(kinds) > 1:
+        # TLS Passthrough and Terminate may share a port (TLSRouteModeMixed): the proxy reads
+        # the ClientHello SNI before it decides whether to terminate.
+        if len(kinds) > 1 and kinds != _MIXED_TLS:
             raise ValueError(
                 f"{where}.listeners: port {port} mixes {', '.join(sorted(kinds))} listeners; "
-                "one port serves one of HTTPS, TLS Passthrough or TLS Terminate"
+                "one port serves one of HTTPS, TLS (Passthrough and/or Terminate)"
             )
     table = RoutingTable(
         version=version,

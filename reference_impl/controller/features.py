@@ -54,6 +54,8 @@ SUPPORTED_FEATURES: frozenset[str] = frozenset(
         "HTTPRouteRequestTimeout",
         "HTTPRouteResponseHeaderModification",
         "HTTPRouteRetry",
+        "HTTPRouteRetryBackendTimeout",
+        "HTTPRouteRetryConnectionError",
         "HTTPRouteSchemeRedirect",
         "HTTPRoute303RedirectStatusCode",
         "HTTPRoute307RedirectStatusCode",
@@ -72,12 +74,15 @@ class DataPlaneSupport:
     """`tls.mode` values of protocol TLS listeners the proxy serves (empty: TLS unsupported)."""
     backend_tls: bool
     """Whether the proxy originates TLS to backends (Backend.tls, BackendTLSPolicy)."""
+    tls_mixed_modes: bool = False
+    """Whether TLS Passthrough and Terminate listeners may share a port (told apart by SNI)."""
 
 
 PROXY_SUPPORT = DataPlaneSupport(
     route_kinds=frozenset({"HTTPRoute", "GRPCRoute", "TLSRoute"}),
     tls_listener_modes=frozenset({"Passthrough", "Terminate"}),
     backend_tls=True,
+    tls_mixed_modes=True,
 )
 """What reference_impl/proxy serves today; widen it (nothing else) when the proxy learns more."""
 
@@ -85,14 +90,17 @@ FULL_SUPPORT = DataPlaneSupport(
     route_kinds=frozenset({"HTTPRoute", "GRPCRoute", "TLSRoute"}),
     tls_listener_modes=frozenset({"Passthrough", "Terminate"}),
     backend_tls=True,
+    tls_mixed_modes=True,
 )
 """Everything the controller can compute (routing_table.md documents its table shape)."""
 
 PENDING_PROXY_SUPPORT: frozenset[str] = frozenset(
     {
         "GRPCRoute",
+        "GRPCRouteNamedRouteRule",
         "TLSRoute",
         "TLSRouteModeTerminate",
+        "TLSRouteModeMixed",
         "BackendTLSPolicy",
         "BackendTLSPolicySANValidation",
         "GatewayBackendClientCertificate",
@@ -123,11 +131,17 @@ def supported_features(support: DataPlaneSupport) -> frozenset[str]:
     """SUPPORTED_FEATURES plus the pending features this data plane really serves."""
     extra: set[str] = set()
     if "GRPCRoute" in support.route_kinds:
-        extra.add("GRPCRoute")
+        extra |= {"GRPCRoute", "GRPCRouteNamedRouteRule"}
     if "TLSRoute" in support.route_kinds and "Passthrough" in support.tls_listener_modes:
         extra.add("TLSRoute")
     if "TLSRoute" in support.route_kinds and "Terminate" in support.tls_listener_modes:
         extra.add("TLSRouteModeTerminate")
+    if (
+        "TLSRoute" in support.route_kinds
+        and {"Passthrough", "Terminate"} <= support.tls_listener_modes
+        and support.tls_mixed_modes
+    ):
+        extra.add("TLSRouteModeMixed")
     if support.backend_tls:
         extra |= {"BackendTLSPolicy", "BackendTLSPolicySANValidation"}
         extra.add("GatewayBackendClientCertificate")

@@ -16,6 +16,7 @@ from typing import Any
 
 from reference_impl.controller.conditions import Condition, condition, merge_conditions
 from reference_impl.controller.constants import GATEWAY_GROUP
+from reference_impl.controller.features import DataPlaneSupport
 from reference_impl.controller.gateway_status import gateway_accepted
 from reference_impl.controller.gateway_view import GatewayView, namespace_labels
 from reference_impl.controller.listeners import (
@@ -121,7 +122,7 @@ def evaluate_listener_sets(
         if reason not in DETACHED_REASONS:
             for item in listeners:
                 if item.conflict_reason is None:
-                    _conflict_with_earlier(item, established[parent])
+                    _conflict_with_earlier(item, established[parent], snapshot.data_plane)
             established[parent] += [item for item in listeners if item.accepted]
             attached[parent] += listeners
             if not any(valid_entry(item) for item in listeners):
@@ -145,7 +146,7 @@ def _evaluate_entries(snapshot: Snapshot, listener_set: Obj) -> list[ListenerEva
     ]
     for item in listeners:
         item.owner = f"{namespace}/{name}"
-    mark_conflicts(listeners)
+    mark_conflicts(listeners, snapshot.data_plane)
     return listeners
 
 
@@ -163,15 +164,17 @@ def _attachment(snapshot: Snapshot, view: GatewayView, namespace: str) -> tuple[
     return "Accepted", "ListenerSet is accepted"
 
 
-def _conflict_with_earlier(item: ListenerEval, earlier: list[ListenerEval]) -> None:
+def _conflict_with_earlier(
+    item: ListenerEval, earlier: list[ListenerEval], support: DataPlaneSupport
+) -> None:
     """Mark `item` conflicted when a listener earlier in precedence holds its port/hostname."""
     for other in earlier:
         if other.port != item.port:
             continue
-        if protocol_label(other) != protocol_label(item):
+        if protocol_label(other, support) != protocol_label(item, support):
             item.conflict_reason = "ProtocolConflict"
             item.conflict_message = (
-                f"Port {item.port} is already used with protocol {protocol_label(other)} "
+                f"Port {item.port} is already used with protocol {protocol_label(other, support)} "
                 f"by listener {other.key}, which takes precedence"
             )
             # As inside a Gateway: a listener that cannot be served admits no route kind.

@@ -150,7 +150,7 @@ def evaluate_listeners(snapshot: Snapshot, gateway: Obj) -> list[ListenerEval]:
         _evaluate_one(snapshot, namespace, spec)
         for spec in (gateway.get("spec") or {}).get("listeners") or ()
     ]
-    _mark_conflicts(listeners)
+    _mark_conflicts(listeners, snapshot.data_plane)
     apply_frontend_validation(snapshot, gateway, listeners)
     return listeners
 
@@ -162,9 +162,9 @@ def evaluate_listener(
     return _evaluate_one(snapshot, namespace, spec, from_kind)
 
 
-def mark_conflicts(listeners: list[ListenerEval]) -> None:
+def mark_conflicts(listeners: list[ListenerEval], support: DataPlaneSupport) -> None:
     """Conflicts among the listeners of one resource (no winner among them)."""
-    _mark_conflicts(listeners)
+    _mark_conflicts(listeners, support)
 
 
 def _evaluate_one(
@@ -263,15 +263,15 @@ def _evaluate_tls(snapshot: Snapshot, namespace: str, result: ListenerEval, from
             result.refs_message = "; ".join(failures)
 
 
-def _mark_conflicts(listeners: list[ListenerEval]) -> None:
+def _mark_conflicts(listeners: list[ListenerEval], support: DataPlaneSupport) -> None:
     """Conflicts among supported listeners: no winner, every indistinct listener loses."""
     by_port: dict[int, list[ListenerEval]] = defaultdict(list)
     for item in listeners:
         if item.accepted_reason != "UnsupportedProtocol":
             by_port[item.port].append(item)
     for port, group in by_port.items():
-        # TLS Passthrough and Terminate on one port is TLSRouteModeMixed, not supported.
-        protocols = sorted({_protocol_label(item) for item in group})
+        # TLS Passthrough and Terminate on one port conflict unless TLSRouteModeMixed is served.
+        protocols = sorted({_protocol_label(item, support) for item in group})
         if len(protocols) > 1:
             for item in group:
                 item.conflict_reason = "ProtocolConflict"
@@ -296,13 +296,15 @@ def _mark_conflicts(listeners: list[ListenerEval]) -> None:
                     )
 
 
-def protocol_label(item: ListenerEval) -> str:
-    """The protocol as conflicts see it: TLS Passthrough and Terminate differ."""
-    return _protocol_label(item)
+def protocol_label(item: ListenerEval, support: DataPlaneSupport) -> str:
+    """The protocol as conflicts see it: TLS modes differ unless the data plane mixes them."""
+    return _protocol_label(item, support)
 
 
-def _protocol_label(item: ListenerEval) -> str:
-    return f"TLS/{item.tls_mode}" if item.protocol == "TLS" else item.protocol
+def _protocol_label(item: ListenerEval, support: DataPlaneSupport) -> str:
+    if item.protocol != "TLS" or support.tls_mixed_modes:
+        return item.protocol
+    return f"TLS/{item.tls_mode}"
 
 
 def _mark_overlaps(https: list[ListenerEval]) -> None:

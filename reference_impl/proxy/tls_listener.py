@@ -193,6 +193,9 @@ class TLSListenerConnection(asyncio.Protocol):
         listener = pl.by_sni(sni) if pl is not None else None
         if listener is None or listener.listener.protocol != "TLS":
             return None
+        tls = listener.listener.tls
+        if tls is None or (tls.mode == "Terminate") != self.terminate:
+            return None  # a mixed port's table changed between the ClientHello and now
         route = listener.select_tls(sni)
         if route is None:
             return None

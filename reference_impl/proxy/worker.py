@@ -12,16 +12,25 @@ import socket
 import ssl
 import sys
 from collections.abc import Callable
+from typing import Protocol
 
 from reference_impl.proxy.http1 import Http1Connection
 from reference_impl.proxy.routing import CompiledTable
 from reference_impl.proxy.tls import CertificateStore, port_client_validation, port_context
 from reference_impl.proxy.tls_listener import TLSListenerConnection
+from reference_impl.proxy.tls_mixed import MixedTLSServer
 from reference_impl.proxy.worker_state import WorkerState
 from reference_impl.routing_table import RouteParseCache, parse
 from reference_impl.table_patch import TableDocument, apply_patch, is_patch
 
 log = logging.getLogger("reference_impl.proxy.worker")
+
+
+class PortServer(Protocol):
+    """What serves one listening port: an asyncio.Server or a MixedTLSServer."""
+
+    def close(self) -> None:
+        """Stop accepting."""
 
 
 class ListenerSet:
@@ -30,7 +39,7 @@ class ListenerSet:
     def __init__(self, state: WorkerState, address: str) -> None:
         self.state = state
         self.address = address
-        self.servers: dict[int, tuple[asyncio.Server, str]] = {}
+        self.servers: dict[int, tuple[PortServer, str]] = {}
         self.certs = CertificateStore()
 
     def close(self) -> None:
@@ -41,13 +50,17 @@ class ListenerSet:
 
     @staticmethod
     def served_ports(table: CompiledTable) -> dict[int, str]:
-        """port → what serves it: "http", "https", "tls-passthrough" or "tls-terminate"."""
+        """port → what serves it: "http", "https", "tls-passthrough", "tls-terminate" or
+        "tls-mixed" (both TLS modes, told apart by SNI)."""
         out: dict[int, str] = {}
         for port, pl in table.ports.items():
             protocols = {c.listener.protocol for c in pl.listeners}
             if protocols == {"TLS"}:
                 modes = {c.listener.tls.mode for c in pl.listeners if c.listener.tls is not None}
-                out[port] = "tls-terminate" if modes == {"Terminate"} else "tls-passthrough"
+                out[port] = {
+                    frozenset({"Terminate"}): "tls-terminate",
+                    frozenset({"Passthrough"}): "tls-passthrough",
+                }.get(frozenset(modes), "tls-mixed")
             else:
                 out[port] = "https" if pl.is_tls else "http"
         return out
@@ -64,38 +77,41 @@ class ListenerSet:
     def _context(self, port: int, kind: str, table: CompiledTable) -> ssl.SSLContext | None:
         if kind == "https":
             return port_context(port, table, lambda: self.state.table, self.certs)
-        if kind == "tls-terminate":
+        if kind in ("tls-terminate", "tls-mixed"):
             # TLSRoute carries arbitrary TCP: no ALPN offered
             return port_context(port, table, lambda: self.state.table, self.certs, alpn=[])
         return None
 
+    async def _open(self, port: int, kind: str, ctx: ssl.SSLContext | None) -> PortServer:
+        """Start accepting on a port for one kind of listener."""
+        if kind == "tls-mixed":
+            return MixedTLSServer.start(self.state, self.address, port, ctx)
+        factory: Callable[[], asyncio.Protocol]
+        if kind.startswith("tls-"):
+
+            def factory(p: int = port, t: bool = kind == "tls-terminate") -> asyncio.Protocol:
+                return TLSListenerConnection(self.state, p, t)
+        else:
+
+            def factory(p: int = port, t: bool = kind == "https") -> asyncio.Protocol:
+                return Http1Connection(self.state, p, t)
+
+        loop = asyncio.get_running_loop()
+        return await loop.create_server(
+            factory, self.address, port, ssl=ctx, reuse_port=True, backlog=1024
+        )
+
     async def apply(self, table: CompiledTable) -> None:
         """Open new ports, swap the table, close ports that disappeared; atomic per request."""
         wanted = self.served_ports(table)
-        opened: dict[int, tuple[asyncio.Server, str]] = {}
-        loop = asyncio.get_running_loop()
+        opened: dict[int, tuple[PortServer, str]] = {}
         try:
             for port, kind in wanted.items():
                 current = self.servers.get(port)
                 signature = self.port_signature(table, port, kind)
                 if current is not None and current[1] == signature:
                     continue
-                ctx = self._context(port, kind, table)
-                factory: Callable[[], asyncio.Protocol]
-                if kind.startswith("tls-"):
-
-                    def factory(
-                        p: int = port, t: bool = kind == "tls-terminate"
-                    ) -> asyncio.Protocol:
-                        return TLSListenerConnection(self.state, p, t)
-                else:
-
-                    def factory(p: int = port, t: bool = kind == "https") -> asyncio.Protocol:
-                        return Http1Connection(self.state, p, t)
-
-                server = await loop.create_server(
-                    factory, self.address, port, ssl=ctx, reuse_port=True, backlog=1024
-                )
+                server = await self._open(port, kind, self._context(port, kind, table))
                 if current is not None:
                     # Protocol or client validation changed: the new socket is already
                     # accepting (SO_REUSEPORT), so closing the old one refuses nobody.

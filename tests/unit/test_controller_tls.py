@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from reference_impl.controller import examples as ex
 from reference_impl.controller.compute import ComputeResult, compute
 from reference_impl.controller.constants import CONTROLLER_NAME, GATEWAY_GROUP
-from reference_impl.controller.features import FULL_SUPPORT, DataPlaneSupport
+from reference_impl.controller.features import FULL_SUPPORT, DataPlaneSupport, supported_features
 from reference_impl.controller.model import Obj, snapshot_of
 
 T0 = "2026-11-26T03:00:00Z"
@@ -135,12 +137,28 @@ def test_terminate_without_proxy_support_is_unsupported_value() -> None:
     assert entry["supportedKinds"] == []
 
 
-def test_mixed_tls_modes_on_one_port_conflict() -> None:
-    gw = tls_gateway(
+def mixed_modes_gateway() -> Obj:
+    return tls_gateway(
         ex.tls_listener("pass", 8883, hostname="abc.example.com"),
         ex.tls_listener("term", 8883, "Terminate", hostname="tls.example.com", secret="cert"),
     )
-    result = run(*base(gw, ex.tls_secret("cert", "infra", CERT, KEY)))
+
+
+def test_mixed_tls_modes_share_a_port_when_the_proxy_mixes_them() -> None:
+    result = run(*base(mixed_modes_gateway(), ex.tls_secret("cert", "infra", CERT, KEY)))
+    for name in ("pass", "term"):
+        entry = listener_entry(result, name)
+        assert has(entry["conditions"], "Accepted", "True", "Accepted")
+        assert has(entry["conditions"], "Conflicted", "False", "NoConflicts")
+        assert [k["kind"] for k in entry["supportedKinds"]] == ["TLSRoute"]
+    assert "TLSRouteModeMixed" in supported_features(FULL_SUPPORT)
+
+
+def test_mixed_tls_modes_on_one_port_conflict_without_proxy_support() -> None:
+    unmixed = dataclasses.replace(FULL_SUPPORT, tls_mixed_modes=False)
+    assert "TLSRouteModeMixed" not in supported_features(unmixed)
+    gw = mixed_modes_gateway()
+    result = run(*base(gw, ex.tls_secret("cert", "infra", CERT, KEY)), support=unmixed)
     for name in ("pass", "term"):
         conditions = listener_entry(result, name)["conditions"]
         assert has(conditions, "Accepted", "False", "ProtocolConflict")

@@ -147,13 +147,28 @@ def test_listener_by_sni_then_route() -> None:
     assert pl.by_sni("other.test") is None
 
 
+def test_passthrough_and_terminate_share_a_port_by_sni() -> None:
+    t = CompiledTable(
+        parse(
+            doc(
+                [
+                    listener(443, "Passthrough", [tls_route("p", [])], "abc.example.com"),
+                    listener(443, "Terminate", [tls_route("t", [])], "tls.example.com"),
+                ]
+            )
+        )
+    )
+    modes = {}
+    for sni in ("abc.example.com", "tls.example.com"):
+        compiled = t.ports[443].by_sni(sni)
+        assert compiled is not None and compiled.listener.tls is not None
+        modes[sni] = compiled.listener.tls.mode
+    assert modes == {"abc.example.com": "Passthrough", "tls.example.com": "Terminate"}
+
+
 @pytest.mark.parametrize(
     ("listeners", "message"),
     [
-        (
-            [listener(443, "Passthrough", []), listener(443, "Terminate", [], "a.test")],
-            "port 443 mixes TLS/Passthrough, TLS/Terminate listeners",
-        ),
         (
             [
                 listener(443, "Passthrough", [], "a.test"),

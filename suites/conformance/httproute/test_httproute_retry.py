@@ -5,14 +5,10 @@ requests carrying the same ``uuid``; every probe gets a fresh uuid so the
 backend counts each probe's retries on their own.
 """
 
-import uuid
-from urllib.parse import urlencode
-
 from harness.conformance.consistency import await_convergence
-from harness.conformance.http_client import HttpRequest
-from harness.conformance.roundtrip import ExpectedResponse, compare_round_trip
 from harness.conformance.scenario import GatewayHandle, scenario
 from harness.conformance.traffic import Traffic
+from suites.conformance.httproute.retry_probe import retry_probe
 
 ONLY_500 = "/retry/code-500-attempts-3"
 ALL_CODES = "/retry/code-all-attempts-2"
@@ -35,19 +31,8 @@ CASES = [
 
 def probe(traffic: Traffic, path: str, code: int, succeed_after: int, want: int) -> str | None:
     """One request with a fresh uuid; None when the answer is as wanted."""
-    query = urlencode(
-        {"responseCode": code, "succeedAfter": succeed_after, "uuid": str(uuid.uuid4())}
-    )
-    request = HttpRequest(path=f"{path}?{query}")
-    expected = ExpectedResponse(
-        status=(want,), backend="infra-backend-v3", namespace=traffic.namespace
-    )
-    try:
-        response = traffic.send_once(request)
-    except (OSError, ConnectionError) as exc:
-        return f"request failed: {exc.__class__.__name__}: {exc}"
-    problem = compare_round_trip(request, expected, response)
-    return f"{problem}; {response.summary()}" if problem else None
+    simulation = {"responseCode": str(code), "succeedAfter": str(succeed_after)}
+    return retry_probe(traffic, path, simulation, (want,))
 
 
 @scenario(
