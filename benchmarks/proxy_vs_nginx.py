@@ -23,6 +23,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -159,8 +160,8 @@ def paced(
     return wrk(port, duration, connections, paced_script(folder, delay))
 
 
-def push_table(admin_port: int, listen_port: int, backend_port: int) -> None:
-    """One route, one backend."""
+def put_one_route(admin_port: int, listen_port: int, route: dict[str, Any]) -> None:
+    """A table with one HTTP listener holding this one route entry, PUT to the proxy."""
     doc = {
         "version": 1,
         "gateway": {"namespace": "bench", "name": "bench"},
@@ -171,29 +172,7 @@ def push_table(admin_port: int, listen_port: int, backend_port: int) -> None:
                 "protocol": "HTTP",
                 "hostname": None,
                 "tls": None,
-                "routes": [
-                    {
-                        "kind": "HTTPRoute",
-                        "namespace": "bench",
-                        "name": "bench",
-                        "creationTimestamp": "2026-01-01T00:00:00Z",
-                        "hostnames": [],
-                        "rules": [
-                            {
-                                "index": 0,
-                                "matches": [{"path": {"type": "PathPrefix", "value": "/bench"}}],
-                                "backends": [
-                                    {
-                                        "name": "bench/backend:80",
-                                        "weight": 1,
-                                        "valid": True,
-                                        "endpoints": [{"ip": "127.0.0.1", "port": backend_port}],
-                                    }
-                                ],
-                            }
-                        ],
-                    }
-                ],
+                "routes": [route],
             }
         ],
     }
@@ -202,6 +181,30 @@ def push_table(admin_port: int, listen_port: int, backend_port: int) -> None:
     )
     with urllib.request.urlopen(req, timeout=30) as resp:
         assert resp.status == 200
+
+
+def push_table(admin_port: int, listen_port: int, backend_port: int) -> None:
+    """One route, one backend."""
+    backend = {
+        "name": "bench/backend:80",
+        "weight": 1,
+        "valid": True,
+        "endpoints": [{"ip": "127.0.0.1", "port": backend_port}],
+    }
+    rule = {
+        "index": 0,
+        "matches": [{"path": {"type": "PathPrefix", "value": "/bench"}}],
+        "backends": [backend],
+    }
+    route = {
+        "kind": "HTTPRoute",
+        "namespace": "bench",
+        "name": "bench",
+        "creationTimestamp": "2026-01-01T00:00:00Z",
+        "hostnames": [],
+        "rules": [rule],
+    }
+    put_one_route(admin_port, listen_port, route)
 
 
 def median_run(runs: list[dict[str, float]]) -> dict[str, float]:

@@ -51,6 +51,18 @@ class BodyStream:
             self.paused = False
             self._resume()
 
+    def take_whole(self) -> bytes | None:
+        """What is left of the body, at once, when it has all arrived; else None."""
+        if not self.done or self.abandoned or self.waiter is not None:
+            return None
+        data = b"".join(self.chunks)
+        self.chunks.clear()
+        self.buffered = 0
+        if self.paused:
+            self.paused = False
+            self._resume()
+        return data
+
     def _wake(self) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)

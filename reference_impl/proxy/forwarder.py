@@ -9,6 +9,7 @@ from typing import Protocol
 
 from reference_impl.proxy.body import BodyStream
 from reference_impl.proxy.filters import Headers, modify_headers
+from reference_impl.proxy.h2_pool import H2Pool
 from reference_impl.proxy.plan import Forward, MirrorCopy
 from reference_impl.proxy.upstream import (
     UpstreamConnection,
@@ -117,6 +118,7 @@ class Forwarder:
 
     def __init__(self, pool: UpstreamPool, rng: random.Random) -> None:
         self.pool = pool
+        self.h2_pool = H2Pool()  # HTTP/2 backends (gRPC, h2c): streams share connections
         self.rng = rng
         self.mirror_tasks: set[asyncio.Task[None]] = set()
 
@@ -139,6 +141,7 @@ class Forwarder:
                     from reference_impl.proxy.upstream_h2c import h2c_exchange
 
                     await h2c_exchange(
+                        self.h2_pool,
                         endpoint,
                         copy.method,
                         copy.target,
@@ -202,7 +205,15 @@ class Forwarder:
         relay = _GrpcRelay(d, writer)
         try:
             await grpc_exchange(
-                endpoint, d.method, d.target, d.authority, d.headers, body, d.backend.tls, relay
+                self.h2_pool,
+                endpoint,
+                d.method,
+                d.target,
+                d.authority,
+                d.headers,
+                body,
+                d.backend.tls,
+                relay,
             )
         except UpstreamError as exc:
             log.debug("gRPC call to %s failed: %s", d.backend.name, exc)
@@ -324,7 +335,14 @@ class Forwarder:
             # gRPC servers may insist on TE: trailers, which the client side dropped as hop-by-hop
             headers_out = [*d.headers, ("te", "trailers")]
         status, headers, data, trailers = await h2c_exchange(
-            endpoint, d.method, d.target, d.authority, headers_out, body, d.backend.tls
+            self.h2_pool,
+            endpoint,
+            d.method,
+            d.target,
+            d.authority,
+            headers_out,
+            body,
+            d.backend.tls,
         )
         if d.retry is not None and status in d.retry.codes and not last:
             return False

@@ -22,12 +22,11 @@ from reference_impl.proxy.forwarder import (
     response_headers,
     send_simple,
 )
-from reference_impl.proxy.plan import Forward, IncomingRequest, plan
+from reference_impl.proxy.plan import Forward, IncomingRequest
 from reference_impl.proxy.tls import SNI_ATTRIBUTE
 from reference_impl.proxy.upstream import (
     UpstreamConnection,
     decode_headers,
-    relayed_head_block,
     request_head,
 )
 from reference_impl.proxy.worker_state import WorkerState
@@ -72,7 +71,7 @@ def status_line(status: int) -> bytes:
     return line if line is not None else f"HTTP/1.1 {status} Unknown\r\n".encode()
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRequest:
     """One complete request off the wire."""
 
@@ -96,6 +95,8 @@ class _BadRequest:
 
 class H1Writer:
     """ResponseWriter for one HTTP/1.1 exchange."""
+
+    __slots__ = ("chunked", "conn", "head", "held", "http10", "keep_alive", "no_body", "started")
 
     def __init__(self, conn: Http1Connection, keep_alive: bool, head: bool, http10: bool) -> None:
         self.conn = conn
@@ -138,7 +139,9 @@ class H1Writer:
         if self.held:
             chunk = self.held + chunk
             self.held = b""
-        self.conn.write(chunk)
+        conn = self.conn
+        if not conn.closed and conn.transport is not None:  # conn.write, inlined
+            conn.writes.write(conn.transport, chunk)
 
     def end(self, trailers: Headers | None = None) -> None:
         tail = b"0\r\n\r\n" if self.chunked else b""
@@ -162,6 +165,7 @@ class Http1Connection(asyncio.Protocol):
 
     def __init__(self, state: WorkerState, port: int, tls: bool) -> None:
         self.state = state
+        self.writes = state.writes  # every write of this connection goes through it, in order
         self.port = port
         self.tls = tls
         self.sni: str | None = None
@@ -234,14 +238,15 @@ class Http1Connection(asyncio.Protocol):
             self.linked.resume_reading()
 
     def write(self, data: bytes) -> None:
-        """Write to the client unless the connection is gone."""
+        """Write to the client (at the end of this loop iteration) unless the connection is gone."""
         if not self.closed and self.transport is not None:
-            self.transport.write(data)
+            self.writes.write(self.transport, data)
 
     def close(self) -> None:
-        """Close the client connection."""
+        """Close the client connection once what was written has gone out."""
         if not self.closed and self.transport is not None:
             self.closed = True
+            self.writes.flush()
             self.transport.close()
 
     def _switch_to_h2(self, data: bytes) -> None:
@@ -315,7 +320,14 @@ class Http1Connection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self.in_message = True
-        self._reset_message()
+        # _reset_message inlined: this runs for every request
+        self.url = b""
+        self.headers = []
+        self.special = []
+        self.forward = []
+        self.body_parts = []
+        self.body_size = 0
+        self.head_size = 0
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -400,10 +412,19 @@ class Http1Connection(asyncio.Protocol):
         if self.stream is not None:
             self.stream.finish()
             self.stream = None
-        else:
-            self.queue.append(self._parsed(b"".join(self.body_parts)))
-        self._reset_message()
-        self._kick()
+            self._kick()
+            return
+        req = self._parsed(b"".join(self.body_parts) if self.body_parts else b"")
+        if self.busy or self.queue or self.closed:
+            self.queue.append(req)
+            self._kick()
+            return
+        # nothing ahead of it: serve at once, without the queue
+        try:
+            self._dispatch(req)
+        except Exception:
+            log.exception("request handling failed")
+            self.close()
 
     # ----------------------------------------------------------------- serving
 
@@ -432,12 +453,14 @@ class Http1Connection(asyncio.Protocol):
         """Route one request; answer it, or start forwarding it (fast path or a task)."""
         authority = None
         headers = req.forward
-        connection_tokens: set[str] = set()
+        connection_tokens: set[str] | None = None
         for lower, value in req.special:
             if lower == b"host":
                 if authority is None:
                     authority = value
             elif lower == b"connection":
+                if connection_tokens is None:
+                    connection_tokens = set()
                 connection_tokens.update(t.strip().lower() for t in value.split(","))
         if connection_tokens:
             headers = [(n, v) for n, v in headers if n.lower() not in connection_tokens]
@@ -462,7 +485,7 @@ class Http1Connection(asyncio.Protocol):
         if table is None:
             error_response(writer, 503, "no routing table yet")
             return
-        decision = plan(table, incoming, self.state.rng)
+        decision = self.state.routes.plan(table, incoming, self.state.rng)
         if not isinstance(decision, Forward):
             send_simple(writer, decision.status, decision.headers, decision.body)
             return
@@ -506,9 +529,11 @@ class Http1Connection(asyncio.Protocol):
             out, length = response_headers(d, decode_headers(raw))
             writer.start(status, out, length)
         else:
-            block, length = relayed_head_block(raw)  # nothing to change: relay as bytes
+            block, length = conn.relayed_head()  # nothing to change: relay as bytes
             writer.start_block(status, block, length)
-        writer.link(conn)
+        self.linked = conn  # writer.link(conn), inlined
+        if self.write_paused:
+            conn.pause_reading()
 
     def upstream_body(self, chunk: bytes) -> None:
         if self.fast is not None:
@@ -520,7 +545,7 @@ class Http1Connection(asyncio.Protocol):
             return
         _, writer, _ = self.fast
         self.fast = None
-        writer.link(None)
+        self.linked = None  # writer.link(None), inlined
         conn.release()
         self.busy = False
         writer.end()

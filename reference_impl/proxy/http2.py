@@ -16,7 +16,7 @@ import h2.exceptions
 from reference_impl.proxy.body import BodyStream
 from reference_impl.proxy.filters import Headers
 from reference_impl.proxy.forwarder import error_response, send_simple
-from reference_impl.proxy.plan import Forward, IncomingRequest, plan
+from reference_impl.proxy.plan import Forward, IncomingRequest
 from reference_impl.proxy.upstream import UpstreamConnection
 from reference_impl.proxy.worker_state import WorkerState
 
@@ -312,7 +312,7 @@ class Http2Connection(asyncio.Protocol):
             error_response(writer, 503, "no routing table yet")
             return
         try:
-            decision = plan(table, incoming, self.state.rng)
+            decision = self.state.routes.plan(table, incoming, self.state.rng)
             if not isinstance(decision, Forward):
                 if stream is not None:
                     stream.abandon()  # answered by the gateway: the request body is not needed

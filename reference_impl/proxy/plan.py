@@ -236,6 +236,19 @@ def plan(table: CompiledTable, req: IncomingRequest, rng: random.Random) -> Deci
             # a listener without GRPCRoutes: gRPC clients expect UNIMPLEMENTED, not a 404 page
             return grpc_response(GRPC_UNIMPLEMENTED, "no route matches this request")
         return text_response(404, "no route matches this request")
+    return plan_for_entry(entry, req, compiled.scheme, host, path, query, rng)
+
+
+def plan_for_entry(
+    entry: RouteEntry,
+    req: IncomingRequest,
+    scheme: str,
+    host: str,
+    path: str,
+    query: str,
+    rng: random.Random,
+) -> Decision:
+    """The decision once the HTTPRoute rule match is known (filters, backend choice)."""
     rule = entry.rule
     if not rule.filters:
         # the common case: nothing to run before the backend choice, so no state to carry
@@ -254,8 +267,8 @@ def plan(table: CompiledTable, req: IncomingRequest, rng: random.Random) -> Deci
                 (),
                 entry.route_key,
             )
-        return _finish(entry, req, compiled.scheme, host, path, query, rng, backend)
-    return _finish(entry, req, compiled.scheme, host, path, query, rng, None)
+        return _finish(entry, req, scheme, host, path, query, rng, backend)
+    return _finish(entry, req, scheme, host, path, query, rng, None)
 
 
 def _finish(

@@ -5,17 +5,47 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Callable
-from typing import Protocol, cast
+from typing import Protocol, TypeVar, cast
 
 import httptools
 
 from reference_impl.proxy.backend_tls import BackendTLSError, client_context, verify_peer
+from reference_impl.proxy.write_batch import WriteBatch
 from reference_impl.routing_table import BackendTLS, Endpoint
 
 Headers = list[tuple[str, str]]
 
 _IDLE_PER_ENDPOINT = 64
-_CONNECT_TIMEOUT = 5.0
+CONNECT_TIMEOUT = 5.0
+_P = TypeVar("_P", bound=asyncio.BaseProtocol)
+
+
+async def open_connection(
+    factory: Callable[[], _P],
+    endpoint: Endpoint,
+    tls: BackendTLS | None,
+    alpn: tuple[str, ...],
+) -> tuple[asyncio.BaseTransport, _P]:
+    """TCP to the endpoint, or TLS offering `alpn` with `tls`; UpstreamError (or
+    UpstreamTLSError) names the endpoint when it fails or takes longer than CONNECT_TIMEOUT."""
+    loop = asyncio.get_running_loop()
+    where = f"{endpoint.ip}:{endpoint.port}"
+    try:
+        if tls is None:
+            connecting = loop.create_connection(factory, endpoint.ip, endpoint.port)
+        else:
+            connecting = loop.create_connection(
+                factory,
+                endpoint.ip,
+                endpoint.port,
+                ssl=client_context(tls, alpn),
+                server_hostname=tls.hostname,
+            )
+        return await asyncio.wait_for(connecting, CONNECT_TIMEOUT)
+    except ssl.SSLError as exc:
+        raise UpstreamTLSError(f"TLS to {where} failed: {exc}") from exc
+    except (OSError, TimeoutError) as exc:
+        raise UpstreamError(f"cannot connect to {where}: {exc}") from exc
 
 
 class BodySink(Protocol):
@@ -70,6 +100,9 @@ class UpstreamConnection(asyncio.Protocol):
         self.sink: BodySink | None = None
         self.pending: list[bytes] = []
         self.raw_headers: list[tuple[bytes, bytes]] = []
+        self.relayed: list[bytes] = []
+        self.relayed_length: int | None = None
+        self.relayed_chunked = False
         self.no_body = False
         self.reusable = True
         self.closed = False
@@ -123,12 +156,33 @@ class UpstreamConnection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self.raw_headers = []
+        self.relayed = []
+        self.relayed_length = None
+        self.relayed_chunked = False
         self.length_known = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if len(name) in (14, 17) and name.lower() in (b"content-length", b"transfer-encoding"):
-            self.length_known = True
         self.raw_headers.append((name, value))
+        # the relayed block is built here, in the one pass over the headers
+        if len(name) not in _NOT_RELAYED_LENGTHS:
+            self.relayed += (name, b": ", value, b"\r\n")
+            return
+        lower = name.lower()
+        if lower not in _NOT_RELAYED:
+            self.relayed += (name, b": ", value, b"\r\n")
+        elif lower == b"content-length":
+            self.length_known = True
+            try:
+                self.relayed_length = int(value)
+            except ValueError:
+                self.relayed_length = None
+        elif lower == b"transfer-encoding":
+            self.length_known = True
+            self.relayed_chunked = True
+
+    def relayed_head(self) -> tuple[bytes, int | None]:
+        """The response's header lines to relay unchanged (hop-by-hop dropped), Content-Length."""
+        return b"".join(self.relayed), None if self.relayed_chunked else self.relayed_length
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
@@ -220,7 +274,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.no_body = no_body
         self.listener = listener
         assert self.transport is not None
-        self.transport.write(head + body if body else head)
+        self.pool.writes.write(self.transport, head + body if body else head)
 
     def write_body(self, data: bytes) -> None:
         """More request body for the exchange in progress."""
@@ -268,7 +322,9 @@ class UpstreamConnection(asyncio.Protocol):
 class UpstreamPool:
     """Idle keep-alive connections per endpoint."""
 
-    def __init__(self) -> None:
+    def __init__(self, writes: WriteBatch | None = None) -> None:
+        # the fast path's requests leave with the iteration's other writes (see write_batch)
+        self.writes = writes if writes is not None else WriteBatch()
         # keyed by (ip, port): cheaper to hash than the dataclass, and stable across tables
         self.idle: dict[tuple[str, int], list[UpstreamConnection]] = {}
         # TLS connections apart, keyed by their policy too: never reused for another policy
@@ -288,7 +344,10 @@ class UpstreamPool:
         self, endpoint: Endpoint, tls: BackendTLS | None = None
     ) -> UpstreamConnection | None:
         """An idle keep-alive connection to the endpoint (with this backend TLS), if any."""
-        conns = self._idle_list(endpoint, tls, create=False)
+        if tls is None:  # once per proxied request: the plain case without the helper call
+            conns = self.idle.get((endpoint.ip, endpoint.port))
+        else:
+            conns = self._idle_list(endpoint, tls, create=False)
         while conns:
             conn = conns.pop()
             if not conn.closed:
@@ -306,25 +365,10 @@ class UpstreamPool:
         self, endpoint: Endpoint, tls: BackendTLS | None = None
     ) -> UpstreamConnection:
         """A new connection to the endpoint; with `tls`, verified TLS or UpstreamTLSError."""
-        loop = asyncio.get_running_loop()
-        factory: Callable[[], UpstreamConnection] = lambda: UpstreamConnection(self, endpoint, tls)  # noqa: E731
         where = f"{endpoint.ip}:{endpoint.port}"
-        try:
-            if tls is None:
-                connecting = loop.create_connection(factory, endpoint.ip, endpoint.port)
-            else:
-                connecting = loop.create_connection(
-                    factory,
-                    endpoint.ip,
-                    endpoint.port,
-                    ssl=client_context(tls, ("http/1.1",)),
-                    server_hostname=tls.hostname,
-                )
-            _, proto = await asyncio.wait_for(connecting, _CONNECT_TIMEOUT)
-        except ssl.SSLError as exc:
-            raise UpstreamTLSError(f"TLS to {where} failed: {exc}") from exc
-        except (OSError, TimeoutError) as exc:
-            raise UpstreamError(f"cannot connect to {where}: {exc}") from exc
+        _, proto = await open_connection(
+            lambda: UpstreamConnection(self, endpoint, tls), endpoint, tls, ("http/1.1",)
+        )
         if proto.tls_failure is not None:
             raise UpstreamTLSError(f"TLS to {where}: {proto.tls_failure}")
         return proto
@@ -340,8 +384,14 @@ class UpstreamPool:
 
     def put_back(self, conn: UpstreamConnection) -> None:
         """Keep an idle connection for reuse."""
-        conns = self._idle_list(conn.endpoint, conn.tls, create=True)
-        assert conns is not None
+        if conn.tls is None:  # once per proxied request: the plain case without the helper call
+            endpoint = conn.endpoint
+            conns = self.idle.get((endpoint.ip, endpoint.port))
+            if conns is None:
+                conns = self.idle[(endpoint.ip, endpoint.port)] = []
+        else:
+            conns = self._idle_list(conn.endpoint, conn.tls, create=True)
+            assert conns is not None
         if len(conns) >= _IDLE_PER_ENDPOINT:
             conn.close()
         else:
@@ -363,26 +413,8 @@ _NOT_RELAYED = frozenset(
     {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"te", b"trailer"}
     | {b"upgrade", b"content-length"}
 )
-
-
-def relayed_head_block(raw: list[tuple[bytes, bytes]]) -> tuple[bytes, int | None]:
-    """Response header lines to relay unchanged (hop-by-hop dropped) and the Content-Length."""
-    parts: list[bytes] = []
-    length: int | None = None
-    chunked = False
-    for name, value in raw:
-        lower = name.lower()
-        if lower in _NOT_RELAYED:
-            if lower == b"content-length":
-                try:
-                    length = int(value)
-                except ValueError:
-                    length = None
-            elif lower == b"transfer-encoding":
-                chunked = True
-            continue
-        parts += (name, b": ", value, b"\r\n")
-    return b"".join(parts), None if chunked else length
+# most response headers are told apart by length alone, without lower-casing them
+_NOT_RELAYED_LENGTHS = frozenset(len(name) for name in _NOT_RELAYED)
 
 
 def request_head(

@@ -124,7 +124,9 @@ class ListenerSet:
             raise
         self.servers.update(opened)
         self.state.table = table
-        self.state.pool.prune(table.endpoint_keys())
+        keys = table.endpoint_keys()
+        self.state.pool.prune(keys)
+        self.state.forwarder.h2_pool.prune(keys)
         for port in list(self.servers):
             if port not in wanted:
                 self.servers.pop(port)[0].close()

@@ -6,8 +6,10 @@ import random
 from typing import Protocol
 
 from reference_impl.proxy.forwarder import Forwarder
+from reference_impl.proxy.route_memo import RouteMemo
 from reference_impl.proxy.routing import CompiledTable
 from reference_impl.proxy.upstream import UpstreamPool
+from reference_impl.proxy.write_batch import WriteBatch
 
 
 class Reapable(Protocol):
@@ -26,8 +28,10 @@ class WorkerState:
     def __init__(self) -> None:
         self.table: CompiledTable | None = None
         self.rng = random.Random()
-        self.pool = UpstreamPool()
+        self.writes = WriteBatch()  # client and backend writes of one loop iteration, together
+        self.pool = UpstreamPool(self.writes)
         self.forwarder = Forwarder(self.pool, self.rng)
+        self.routes = RouteMemo()
         self.connections: set[Reapable] = set()
 
     def drain_step(self) -> bool:
@@ -38,3 +42,4 @@ class WorkerState:
         """Give every client connection the chance to close itself when idle."""
         for conn in list(self.connections):
             conn.reap_if_idle(now)
+        self.forwarder.h2_pool.reap_idle(now)  # backend HTTP/2 connections without streams
