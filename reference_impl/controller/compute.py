@@ -17,7 +17,6 @@ from reference_impl.controller.backend_tls_status import (
     has_our_ancestors,
 )
 from reference_impl.controller.constants import GATEWAY_KEY_LABEL
-from reference_impl.controller.eval_cache import route_identity
 from reference_impl.controller.gateway_status import gateway_status
 from reference_impl.controller.gateway_view import GatewayView, owned_gateways
 from reference_impl.controller.gatewayclass import evaluate_gateway_class, is_owned_class
@@ -181,12 +180,13 @@ def _attach_routes(
             )
 
         try:
-            identity = route_identity(kind, route)
-            problems, attachments = (
-                evaluate()
-                if identity is None
-                else snapshot.per_route(("attach", identity), evaluate)
-            )
+            memo = snapshot.route_memo(kind, route)
+            if memo is None:
+                problems, attachments = evaluate()
+            else:
+                if memo.evaluated is None:
+                    memo.evaluated = evaluate()
+                problems, attachments = memo.evaluated
         except Exception:  # one odd object must not stall every other one
             log.exception("%s %s/%s skipped: it could not be evaluated", kind, *key)
             continue
@@ -201,19 +201,23 @@ def _route_status(snapshot: Snapshot, item: AttachedRoute) -> dict[str, Any] | N
     if not item.attachments and not _has_our_parents(snapshot, item.route):
         return None
     try:
-        identity = route_identity(item.kind, item.route)
-        if identity is None:
+        memo = snapshot.route_memo(item.kind, item.route)
+        if memo is None:
             return _evaluate_route_status(snapshot, item)
-        # Keyed by the attachments' identity too: collisions with other routes replace them.
+        # Valid for the very same attachments: collisions with other routes replace them.
         attachments = tuple(item.attachments)
-        _, status = snapshot.per_route(
-            ("status", identity, tuple(map(id, attachments))),
-            lambda: (attachments, _evaluate_route_status(snapshot, item)),
-        )
+        if memo.status is not None and _same_objects(memo.status[0], attachments):
+            return memo.status[1]  # type: ignore[no-any-return]
+        status = _evaluate_route_status(snapshot, item)
+        memo.status = (attachments, status)
         return status
     except Exception:  # one odd object must not stall every other one
         log.exception("%s %s/%s skipped: it could not be evaluated", item.kind, *key_of(item.route))
         return None
+
+
+def _same_objects(a: Sequence[object], b: Sequence[object]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 def _evaluate_route_status(snapshot: Snapshot, item: AttachedRoute) -> dict[str, Any]:
@@ -232,7 +236,9 @@ def _count_attached(
                 attachment.listener_hostnames
             )
     for gateway_key, names in listeners_of_route.items():
-        attached[gateway_key].update(names)
+        counter = attached[gateway_key]
+        for name in names:  # not Counter.update: its Mapping check costs more than the count
+            counter[name] += 1
 
 
 def _policy_statuses(

@@ -52,6 +52,20 @@ class RouteEvalCache:
         return len(self._kept)
 
 
+class RouteMemo:
+    """What is kept for one version of one route: its evaluation, status and table entries."""
+
+    __slots__ = ("entries", "evaluated", "status")
+
+    def __init__(self) -> None:
+        self.evaluated: Any = None
+        """(rule problems, attachments) before collisions with other routes."""
+        self.status: tuple[tuple[Any, ...], Any] | None = None
+        """(the attachments it was computed for, the status)."""
+        self.entries: dict[Hashable, Any] = {}
+        """Table entries by (hostnames, listener TLS mode)."""
+
+
 def route_identity(kind: str, route: dict[str, Any]) -> Hashable | None:
     """What a route's cached results are keyed by; None (not cacheable) without a version."""
     meta = route.get("metadata") or {}

@@ -8,7 +8,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from reference_impl.controller.constants import CONTROLLER_NAME
-from reference_impl.controller.eval_cache import RouteEvalCache
+from reference_impl.controller.eval_cache import RouteEvalCache, RouteMemo, route_identity
 from reference_impl.controller.features import PROXY_SUPPORT, DataPlaneSupport
 
 _T = TypeVar("_T")
@@ -57,6 +57,20 @@ class Snapshot:
     """Implemented features the cluster's CRDs cannot express: not advertised."""
     route_cache: RouteEvalCache | None = None
     """Per-route results of earlier reconciles, valid for this snapshot's context."""
+
+    def route_memo(self, kind: str, route: Obj) -> RouteMemo | None:
+        """The memo of this route version when a route cache is attached (one look-up per
+        route and reconcile: later callers find it by the route object)."""
+        if self.route_cache is None:
+            return None
+        found: RouteMemo | None = self.memo.get(("route-memo", id(route)))
+        if found is None:
+            identity = route_identity(kind, route)
+            if identity is None:
+                return None
+            found = self.route_cache.get(("route", identity), RouteMemo)
+            self.memo[("route-memo", id(route))] = found
+        return found
 
     def per_route(self, key: Hashable, make: Callable[[], _T]) -> _T:
         """make(), or its earlier result for key when a route cache is attached."""

@@ -165,6 +165,8 @@ class Pusher:
         self._admin_port = admin_port
         self._timeout = timeout
         self._lock = threading.Lock()
+        self._delivery = threading.Condition(self._lock)
+        """Notified whenever a proxy accepts a table."""
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._tables: dict[Key, _TableState] = {}
@@ -188,8 +190,9 @@ class Pusher:
 
     def update(
         self, tables: Mapping[Key, dict[str, Any]], targets: Mapping[Key, list[ProxyTarget]]
-    ) -> None:
-        """New desired tables and proxy Pods; changed tables get a new version."""
+    ) -> bool:
+        """New desired tables and proxy Pods; changed tables get a new version (True then)."""
+        changed = False
         with self._lock:
             for key, table in tables.items():
                 digest, settings, listeners = render_table(table, self._texts)
@@ -210,6 +213,7 @@ class Pusher:
                             settings, state.listeners, listeners, state.version, version
                         )
                     self._tables[key] = fresh
+                    changed = True
             self._texts.commit()
             for key in set(self._tables) - set(tables):
                 del self._tables[key]
@@ -220,6 +224,27 @@ class Pusher:
                 self._failures.pop(uid, None)
                 self._retry_at.pop(uid, None)
         self._wake.set()
+        return changed
+
+    def wait_delivered(self, timeout: float) -> bool:
+        """Until every known proxy holds its Gateway's current table; False after `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._delivery:
+            while not self._all_delivered():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._delivery.wait(remaining)
+        return True
+
+    def _all_delivered(self) -> bool:
+        for key, pods in self._targets.items():
+            state = self._tables.get(key)
+            if state is None:
+                continue
+            if any(self._delivered.get(pod.uid) != state.version for pod in pods):
+                return False
+        return True
 
     def version_of(self, key: Key) -> int | None:
         """The version of the Gateway's current table."""
@@ -303,6 +328,7 @@ class Pusher:
                 self._failures.pop(pod.uid, None)
                 self._retry_at.pop(pod.uid, None)
                 self.pushes += 1
+                self._delivery.notify_all()
             else:
                 failures = self._failures.get(pod.uid, 0) + 1
                 self._failures[pod.uid] = failures

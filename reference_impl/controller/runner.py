@@ -61,10 +61,13 @@ class ControllerOptions:
     controller_name: str = CONTROLLER_NAME
     gateway_class_names: frozenset[str] | None = None
     proxy_image: str = dataclasses.field(default_factory=proxy_image)
-    quiet_seconds: float = 0.01
+    quiet_seconds: float = 0.003
     """Debounce: compute once no event arrived for this long ..."""
     max_delay_seconds: float = 0.1
     """... or at the latest this long after the first event of a burst."""
+    push_wait_seconds: float = 0.05
+    """After a table changed, statuses wait this long at most for the proxies to take it:
+    traffic first, and the status writes do not compete with the push for the CPU."""
     resync_seconds: float = 30.0
     data_plane: DataPlaneSupport = PROXY_SUPPORT
     """What the proxy serves (route kinds, TLS listener modes, backend TLS)."""
@@ -162,7 +165,8 @@ class Controller:
         computed = time.monotonic()
         # The pusher works in its own thread: hand it the tables first, so traffic does not
         # wait for the status round trips to the API server.
-        self.pusher.update(result.routing_tables, proxy_targets(snapshot, result))
+        if self.pusher.update(result.routing_tables, proxy_targets(snapshot, result)):
+            self.pusher.wait_delivered(self.options.push_wait_seconds)
         writes = self.writer.write_changed(
             [
                 ("GatewayClass", snapshot.gateway_classes, result.gateway_class_statuses),

@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reference_impl.controller.backend_tls import BackendTLSIndex, evaluate_backend_tls_policies
-from reference_impl.controller.eval_cache import route_identity
 from reference_impl.controller.gateway_tls import (
     backend_client_certificate,
     with_backend_client_certificate,
@@ -102,11 +101,14 @@ def _cached_entry(
             return grpc_route_entry(snapshot, policies, route, hostnames, problems)
         return _route_entry(snapshot, policies, route, hostnames, problems)
 
-    identity = route_identity(kind, route)
-    if identity is None:
+    memo = snapshot.route_memo(kind, route)
+    if memo is None:
         return make()
-    mode = listener.tls_mode if kind == "TLSRoute" else None
-    return snapshot.per_route(("entry", identity, tuple(hostnames), mode), make)
+    key = (tuple(hostnames), listener.tls_mode if kind == "TLSRoute" else None)
+    entry = memo.entries.get(key)
+    if entry is None:
+        entry = memo.entries[key] = make()
+    return entry
 
 
 def _hostnames_on(
