@@ -170,6 +170,8 @@ class Pusher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._tables: dict[Key, _TableState] = {}
+        self._connections: dict[str, http.client.HTTPConnection] = {}
+        """Kept-alive admin connections by proxy Pod (one push per Pod at a time)."""
         self._texts = _EntryTexts()
         self._targets: dict[Key, list[ProxyTarget]] = {}
         self._delivered: dict[str, int] = {}
@@ -187,6 +189,10 @@ class Pusher:
         self._wake.set()
         self._thread.join(timeout=10)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            connections, self._connections = list(self._connections.values()), {}
+        for conn in connections:
+            conn.close()
 
     def update(
         self, tables: Mapping[Key, dict[str, Any]], targets: Mapping[Key, list[ProxyTarget]]
@@ -223,6 +229,9 @@ class Pusher:
                 self._delivered.pop(uid, None)
                 self._failures.pop(uid, None)
                 self._retry_at.pop(uid, None)
+            gone = [self._connections.pop(uid) for uid in set(self._connections) - live]
+        for conn in gone:
+            conn.close()
         self._wake.set()
         return changed
 
@@ -299,6 +308,37 @@ class Pusher:
             timeout = None if next_retry is None else max(0.0, next_retry - time.monotonic())
             self._wake.wait(timeout)
 
+    def _exchange(self, pod: ProxyTarget, patch: bytes | None, body: bytes) -> tuple[int, str]:
+        """PATCH (when given), else or on refusal PUT, over the pod's kept-alive connection;
+        a kept connection the proxy closed meanwhile is replaced once."""
+        with self._lock:
+            conn = self._connections.pop(pod.uid, None)
+        for attempt in (0, 1):
+            fresh = conn is None
+            if conn is None:
+                conn = http.client.HTTPConnection(pod.ip, self._admin_port, timeout=self._timeout)
+            try:
+                status = 0
+                if patch is not None:
+                    # Only the changes; on any refusal (another base in force) the whole table.
+                    status, answer = _request(conn, "PATCH", patch)
+                if status != 200:
+                    status, answer = _request(conn, "PUT", body)
+            except OSError:
+                conn.close()
+                conn = None
+                if fresh or attempt:
+                    raise
+                continue
+            with self._lock:
+                if pod.uid in {p.uid for pods in self._targets.values() for p in pods}:
+                    self._connections[pod.uid] = conn
+                    conn = None
+            if conn is not None:
+                conn.close()
+            return status, answer
+        raise AssertionError("unreachable")
+
     def _push(self, pod: ProxyTarget, state: _TableState) -> None:
         started = time.monotonic()
         with self._lock:
@@ -306,16 +346,7 @@ class Pusher:
             if self._delivered.get(pod.uid) != state.base_version:
                 patch = None
         try:
-            conn = http.client.HTTPConnection(pod.ip, self._admin_port, timeout=self._timeout)
-            try:
-                status = 0
-                if patch is not None:
-                    # Only the changes; on any refusal (another base in force) the whole table.
-                    status, answer = _request(conn, "PATCH", patch)
-                if status != 200:
-                    status, answer = _request(conn, "PUT", state.body)
-            finally:
-                conn.close()
+            status, answer = self._exchange(pod, patch, state.body)
             ok = status == 200
             problem = f"HTTP {status}: {answer}"
             if status == 409:

@@ -270,8 +270,8 @@ class EchoBackend:
 class ProxyProcess:
     """`python -m reference_impl.proxy` on loopback with an admin port."""
 
-    def __init__(self, workers: int = 2) -> None:
-        self.admin_port = free_port()
+    def __init__(self, workers: int = 2, admin_port: int | None = None) -> None:
+        self.admin_port = admin_port or free_port()
         self.version = 0
         env = dict(os.environ, PYTHONPATH=str(REPO))
         self.proc = subprocess.Popen(

@@ -250,6 +250,41 @@ def test_proxy_takes_patches_and_restarted_workers_get_the_whole_table(
         proxy.stop()
 
 
+def test_pusher_reconnects_to_a_proxy_that_restarted(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    backend = EchoBackend("a")
+    first = ProxyProcess(workers=1)
+    pusher, seen = _recording_pusher(first.admin_port, monkeypatch)
+    target, key = ProxyTarget("pod/0", "127.0.0.1"), ("gw", "gw")
+
+    def table(*routes: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "gateway": {"namespace": "gw", "name": "gw"},
+            "listeners": [http_listener(port, list(routes), name="http")],
+        }
+
+    second: ProxyProcess | None = None
+    try:
+        with running(backend):
+            pusher.start()
+            route_a = route("a", [rule(0, [backend_ref(backend)])], hostnames=["a.example.com"])
+            pusher.update({key: table(route_a)}, {key: [target]})
+            _wait_delivered(pusher, target.uid, key)
+            first.stop()  # the kept-alive admin connection dies with it
+            second = ProxyProcess(workers=1, admin_port=first.admin_port)
+            route_b = route("b", [rule(0, [backend_ref(backend)])], hostnames=["b.example.com"])
+            pusher.update({key: table(route_a, route_b)}, {key: [target]})
+            _wait_delivered(pusher, target.uid, key)
+            # The new proxy holds no base: the patch is refused, the whole table follows.
+            assert seen[-2:] == [("PATCH", 409), ("PUT", 200)]
+            assert http1(port, host="b.example.com").json()["backend"] == "a"
+    finally:
+        pusher.stop()
+        first.stop()
+        if second is not None:
+            second.stop()
+
+
 def test_admin_refuses_a_patch_for_another_base_and_a_put_that_is_a_patch() -> None:
     proxy = ProxyProcess(workers=1)
     try:
