@@ -859,7 +859,12 @@ def _scenario_resources(request: pytest.FixtureRequest) -> Iterator[None]:
     finally:
         if run.options.cleanup_test_resources and applied:
             unique = list(dict.fromkeys(a.ref for a in applied))
-            delete_and_wait(api, unique, run.options.timeouts.DeleteTimeout)
+            # As upstream: the objects themselves must be gone within DeleteTimeout. Foreground
+            # deletion would also wait for the garbage collector, which on a fresh cluster can
+            # take longer than that for a new CRD and fail a correct implementation.
+            delete_and_wait(
+                api, unique, run.options.timeouts.DeleteTimeout, propagation="Background"
+            )
             _record_live(run, [])
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from reference_impl.controller.constants import CONTROLLER_NAME
 from reference_impl.controller.eval_cache import RouteEvalCache, RouteMemo, route_identity
 from reference_impl.controller.features import PROXY_SUPPORT, DataPlaneSupport
 
-_T = TypeVar("_T")
 Obj = dict[str, Any]
 Key = tuple[str, str]
 """(namespace, name) of a namespaced object."""
@@ -71,12 +70,6 @@ class Snapshot:
             found = self.route_cache.get(("route", identity), RouteMemo)
             self.memo[("route-memo", id(route))] = found
         return found
-
-    def per_route(self, key: Hashable, make: Callable[[], _T]) -> _T:
-        """make(), or its earlier result for key when a route cache is attached."""
-        if self.route_cache is None:
-            return make()
-        return self.route_cache.get(key, make)
 
     def endpoint_slices_of(self, namespace: str, service: str) -> list[Obj]:
         """EndpointSlices labelled for that Service, ordered by name."""

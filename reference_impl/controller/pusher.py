@@ -180,6 +180,7 @@ class Pusher:
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="push")
         self._thread = threading.Thread(target=self._run, name="pusher", daemon=True)
         self.pushes = 0
+        self.failed_pushes = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -312,32 +313,34 @@ class Pusher:
         """PATCH (when given), else or on refusal PUT, over the pod's kept-alive connection;
         a kept connection the proxy closed meanwhile is replaced once."""
         with self._lock:
-            conn = self._connections.pop(pod.uid, None)
-        for attempt in (0, 1):
-            fresh = conn is None
-            if conn is None:
-                conn = http.client.HTTPConnection(pod.ip, self._admin_port, timeout=self._timeout)
+            kept = self._connections.pop(pod.uid, None)
+        if kept is not None:
             try:
-                status = 0
-                if patch is not None:
-                    # Only the changes; on any refusal (another base in force) the whole table.
-                    status, answer = _request(conn, "PATCH", patch)
-                if status != 200:
-                    status, answer = _request(conn, "PUT", body)
+                return self._exchange_on(kept, pod, patch, body)
             except OSError:
-                conn.close()
-                conn = None
-                if fresh or attempt:
-                    raise
-                continue
-            with self._lock:
-                if pod.uid in {p.uid for pods in self._targets.values() for p in pods}:
-                    self._connections[pod.uid] = conn
-                    conn = None
-            if conn is not None:
-                conn.close()
-            return status, answer
-        raise AssertionError("unreachable")
+                kept.close()
+        conn = http.client.HTTPConnection(pod.ip, self._admin_port, timeout=self._timeout)
+        try:
+            return self._exchange_on(conn, pod, patch, body)
+        except OSError:
+            conn.close()
+            raise
+
+    def _exchange_on(
+        self, conn: http.client.HTTPConnection, pod: ProxyTarget, patch: bytes | None, body: bytes
+    ) -> tuple[int, str]:
+        status = 0
+        if patch is not None:
+            # Only the changes; on any refusal (another base in force) the whole table.
+            status, answer = _request(conn, "PATCH", patch)
+        if status != 200:
+            status, answer = _request(conn, "PUT", body)
+        with self._lock:  # kept for the next push while the Pod is a target
+            if any(pod.uid == p.uid for pods in self._targets.values() for p in pods):
+                self._connections[pod.uid] = conn
+                return status, answer
+        conn.close()
+        return status, answer
 
     def _push(self, pod: ProxyTarget, state: _TableState) -> None:
         started = time.monotonic()
@@ -361,6 +364,7 @@ class Pusher:
                 self.pushes += 1
                 self._delivery.notify_all()
             else:
+                self.failed_pushes += 1
                 failures = self._failures.get(pod.uid, 0) + 1
                 self._failures[pod.uid] = failures
                 self._retry_at[pod.uid] = time.monotonic() + min(0.1 * 2**failures, 5.0)

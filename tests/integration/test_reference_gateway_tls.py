@@ -8,18 +8,17 @@ The controller runs as its real entry point with a controller name and class of 
 from __future__ import annotations
 
 import base64
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kubernetes import client
 
 from harness.cluster.local.static_addresses import pick_static_addresses
 from reference_impl.controller import examples
 from tests.integration.test_reference_controller import (
     GROUP,
     VERSION,
+    Env,
     condition,
     running_controller,
     wait_for,
@@ -28,19 +27,12 @@ from tests.integration.test_reference_controller import (
 pytestmark = [pytest.mark.integration]
 
 
-class GatewayTlsEnv:
+class GatewayTlsEnv(Env):
     """One controller process, its GatewayClass and a namespace for this module's objects."""
 
     def __init__(self, local_cluster: Any) -> None:
-        suffix = uuid.uuid4().hex[:8]
-        self.controller_name = f"gateway-harness.dev/reference-controller-gwtls-{suffix}"
-        self.class_name = f"reference-gwtls-{suffix}"
-        self.namespace = f"gwtls-{suffix}"
-        self.api = local_cluster.api_client()
+        super().__init__(local_cluster)
         self.network = local_cluster.state.network
-        self.custom: Any = client.CustomObjectsApi(self.api)
-        self.core: Any = client.CoreV1Api(self.api)
-        self.kubeconfig = str(local_cluster.kubeconfig)
 
     def gateway(self, name: str, listeners: list[dict[str, Any]], **spec: Any) -> None:
         self.custom.create_namespaced_custom_object(

@@ -8,17 +8,16 @@ accepted. Run on a cluster of its own with GWH_TEST_CLUSTER=grpctls.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kubernetes import client
 
 from reference_impl.controller import examples
 from tests.integration.test_reference_controller import (
     GROUP,
     VERSION,
+    Env,
     condition,
     running_controller,
     wait_for,
@@ -27,39 +26,18 @@ from tests.integration.test_reference_controller import (
 pytestmark = [pytest.mark.integration]
 
 
-class GrpcTlsEnv:
+class GrpcTlsEnv(Env):
     """One controller process, its GatewayClass and a namespace for this module's objects."""
 
-    def __init__(self, local_cluster: Any) -> None:
-        suffix = uuid.uuid4().hex[:8]
-        self.controller_name = f"gateway-harness.dev/reference-controller-grpctls-{suffix}"
-        self.class_name = f"reference-grpctls-{suffix}"
-        self.namespace = f"grpctls-{suffix}"
-        self.api = local_cluster.api_client()
-        self.custom: Any = client.CustomObjectsApi(self.api)
-        self.core: Any = client.CoreV1Api(self.api)
-        self.kubeconfig = str(local_cluster.kubeconfig)
-
-    def create(self, plural: str, kind: str, name: str, spec: dict[str, Any]) -> None:
-        self.custom.create_namespaced_custom_object(
-            GROUP,
-            VERSION,
-            self.namespace,
-            plural,
-            {
-                "apiVersion": f"{GROUP}/{VERSION}",
-                "kind": kind,
-                "metadata": {"name": name, "namespace": self.namespace},
-                "spec": spec,
-            },
-        )
+    def create_spec(self, plural: str, kind: str, name: str, spec: dict[str, Any]) -> None:
+        self.create(plural, {"kind": kind, "metadata": {"name": name}, "spec": spec})
 
     def status(self, plural: str, name: str) -> dict[str, Any]:
         obj = self.custom.get_namespaced_custom_object(GROUP, VERSION, self.namespace, plural, name)
         return dict(obj.get("status") or {})
 
     def http_gateway(self, name: str) -> None:
-        self.create(
+        self.create_spec(
             "gateways",
             "Gateway",
             name,
@@ -85,7 +63,7 @@ def test_grpc_route_with_a_missing_backend_is_accepted_with_unresolved_refs(
     env: GrpcTlsEnv,
 ) -> None:
     env.http_gateway("grpc-gw")
-    env.create(
+    env.create_spec(
         "grpcroutes",
         "GRPCRoute",
         "grpc",
@@ -113,7 +91,7 @@ def test_grpc_route_with_a_missing_backend_is_accepted_with_unresolved_refs(
 
 def test_tls_route_on_http_listener_is_not_allowed(env: GrpcTlsEnv) -> None:
     env.http_gateway("tls-gw")
-    env.create(
+    env.create_spec(
         "tlsroutes",
         "TLSRoute",
         "tls",
@@ -140,7 +118,7 @@ def test_backend_tls_policy_reports_a_missing_ca_then_its_arrival(env: GrpcTlsEn
         },
     )
     env.http_gateway("btls-gw")
-    env.create(
+    env.create_spec(
         "httproutes",
         "HTTPRoute",
         "to-secure",
@@ -149,7 +127,7 @@ def test_backend_tls_policy_reports_a_missing_ca_then_its_arrival(env: GrpcTlsEn
             "rules": [{"backendRefs": [{"name": "secure-backend", "port": 443}]}],
         },
     )
-    env.create(
+    env.create_spec(
         "backendtlspolicies",
         "BackendTLSPolicy",
         "secure",

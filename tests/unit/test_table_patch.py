@@ -275,8 +275,10 @@ def test_pusher_reconnects_to_a_proxy_that_restarted(monkeypatch: pytest.MonkeyP
             route_b = route("b", [rule(0, [backend_ref(backend)])], hostnames=["b.example.com"])
             pusher.update({key: table(route_a, route_b)}, {key: [target]})
             _wait_delivered(pusher, target.uid, key)
-            # The new proxy holds no base: the patch is refused, the whole table follows.
+            # The new proxy holds no base: the patch is refused, the whole table follows, over a
+            # fresh connection at once (the dead kept one failed no push).
             assert seen[-2:] == [("PATCH", 409), ("PUT", 200)]
+            assert pusher.failed_pushes == 0
             assert http1(port, host="b.example.com").json()["backend"] == "a"
     finally:
         pusher.stop()
