@@ -54,7 +54,7 @@ class ComputeResult:
     listener_set_statuses: dict[Key, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
-RouteResult = tuple[Obj, list[ParentAttachment], list[str | None]]
+RouteResult = tuple[Obj, Sequence[ParentAttachment], Sequence[str | None]]
 RULE_PROBLEM_BY_KIND: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "HTTPRoute": rule_problem,
     "GRPCRoute": grpc_rule_problem,
@@ -96,7 +96,7 @@ def compute(snapshot: Snapshot, proxy_image: str) -> ComputeResult:
         status = _route_status(snapshot, item)
         if status is None:
             continue
-        statuses_by_kind[item.kind][key_of(item.route)] = status
+        statuses_by_kind[item.kind][item.key] = status
         route_results.append((item.route, item.attachments, item.problems))
         _count_attached(item.attachments, attached)
 
@@ -168,32 +168,39 @@ def _attach_routes(
     listener_sets: Mapping[Key, ListenerSetView],
 ) -> list[AttachedRoute]:
     """Rule problems and parent attachments of every route of one kind."""
-    problem_of = RULE_PROBLEM_BY_KIND[kind]
     result: list[AttachedRoute] = []
     for key, route in sorted(routes.items()):
-
-        def evaluate(route: Obj = route) -> tuple[list[str | None], tuple[ParentAttachment, ...]]:
-            rules = (route.get("spec") or {}).get("rules") or []
-            problems = [problem_of(rule) for rule in rules]
-            return problems, tuple(
-                attach_route(snapshot, route, kind, gateways, problems, listener_sets)
-            )
-
         try:
             memo = snapshot.route_memo(kind, route)
             if memo is None:
-                problems, attachments = evaluate()
+                evaluated = _evaluate(snapshot, kind, route, gateways, listener_sets)
+            elif memo.evaluated is None:
+                evaluated = memo.evaluated = _evaluate(
+                    snapshot, kind, route, gateways, listener_sets
+                )
             else:
-                if memo.evaluated is None:
-                    memo.evaluated = evaluate()
-                problems, attachments = memo.evaluated
+                evaluated = memo.evaluated
         except Exception:  # one odd object must not stall every other one
             log.exception("%s %s/%s skipped: it could not be evaluated", kind, *key)
             continue
         typed = route if route.get("kind") == kind else {**route, "kind": kind}
-        # Fresh lists: collision resolution replaces attachments in place.
-        result.append(AttachedRoute(kind, typed, list(problems), list(attachments)))
+        result.append(AttachedRoute(kind, typed, evaluated[0], evaluated[1], key, memo))
     return result
+
+
+def _evaluate(
+    snapshot: Snapshot,
+    kind: str,
+    route: Obj,
+    gateways: Mapping[Key, GatewayView],
+    listener_sets: Mapping[Key, ListenerSetView],
+) -> tuple[tuple[str | None, ...], tuple[ParentAttachment, ...]]:
+    """(rule problems, attachments) of one route, before collisions with other routes."""
+    problem_of = RULE_PROBLEM_BY_KIND[kind]
+    rules = (route.get("spec") or {}).get("rules") or []
+    problems = [problem_of(rule) for rule in rules]
+    attachments = attach_route(snapshot, route, kind, gateways, problems, listener_sets)
+    return tuple(problems), tuple(attachments)
 
 
 def _route_status(snapshot: Snapshot, item: AttachedRoute) -> dict[str, Any] | None:
@@ -201,18 +208,20 @@ def _route_status(snapshot: Snapshot, item: AttachedRoute) -> dict[str, Any] | N
     if not item.attachments and not _has_our_parents(snapshot, item.route):
         return None
     try:
-        memo = snapshot.route_memo(item.kind, item.route)
+        memo = item.memo
         if memo is None:
             return _evaluate_route_status(snapshot, item)
         # Valid for the very same attachments: collisions with other routes replace them.
-        attachments = tuple(item.attachments)
-        if memo.status is not None and _same_objects(memo.status[0], attachments):
-            return memo.status[1]  # type: ignore[no-any-return]
+        kept = memo.status
+        if kept is not None and (
+            kept[0] is item.attachments or _same_objects(kept[0], item.attachments)
+        ):
+            return kept[1]  # type: ignore[no-any-return]
         status = _evaluate_route_status(snapshot, item)
-        memo.status = (attachments, status)
+        memo.status = (item.attachments, status)
         return status
     except Exception:  # one odd object must not stall every other one
-        log.exception("%s %s/%s skipped: it could not be evaluated", item.kind, *key_of(item.route))
+        log.exception("%s %s/%s skipped: it could not be evaluated", item.kind, *item.key)
         return None
 
 

@@ -8,7 +8,7 @@ stays the same, a route whose resourceVersion is unchanged gets its earlier resu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
@@ -21,6 +21,8 @@ class RouteEvalCache:
         self._context: Hashable = None
         self._kept: dict[Hashable, Any] = {}
         self._fresh: dict[Hashable, Any] = {}
+        self._kept_objects: dict[int, _ObjectMemo] = {}
+        self._fresh_objects: dict[int, _ObjectMemo] = {}
         self.hits = 0
         self.misses = 0
 
@@ -28,12 +30,36 @@ class RouteEvalCache:
         """Start a reconcile; a different context forgets everything kept so far."""
         if context != self._context:
             self._kept = {}
+            self._kept_objects = {}
             self._context = context
         self._fresh = {}
+        self._fresh_objects = {}
 
     def end(self) -> None:
         """Keep exactly what this reconcile used (deleted routes are let go)."""
         self._kept, self._fresh = self._fresh, {}
+        self._kept_objects, self._fresh_objects = self._fresh_objects, {}
+
+    def memo_of(self, kind: str, route: dict[str, Any]) -> RouteMemo | None:
+        """The memo of this route version; None (not cacheable) without a resourceVersion.
+
+        The store hands out the same object until the route changes, so the object itself
+        finds its memo first; its (kind, name, uid, resourceVersion) finds it otherwise.
+        """
+        found = self._fresh_objects.get(id(route))
+        if found is not None and found.route is route and found.kind == kind:
+            return found.memo
+        found = self._kept_objects.get(id(route))
+        if found is not None and found.route is route and found.kind == kind:
+            self.hits += 1
+            self._fresh[found.identity] = found.memo
+        else:
+            identity = route_identity(kind, route)
+            if identity is None:
+                return None
+            found = _ObjectMemo(route, kind, identity, self.get(identity, RouteMemo))
+        self._fresh_objects[id(route)] = found
+        return found.memo
 
     def get(self, key: Hashable, make: Callable[[], _T]) -> _T:
         """The result for key: kept from an earlier reconcile, or made now."""
@@ -60,10 +86,24 @@ class RouteMemo:
     def __init__(self) -> None:
         self.evaluated: Any = None
         """(rule problems, attachments) before collisions with other routes."""
-        self.status: tuple[tuple[Any, ...], Any] | None = None
+        self.status: tuple[Sequence[Any], Any] | None = None
         """(the attachments it was computed for, the status)."""
         self.entries: dict[Hashable, Any] = {}
         """Table entries by (hostnames, listener TLS mode)."""
+
+
+class _ObjectMemo:
+    """A route object with its memo; holding the object keeps its id from being reused."""
+
+    __slots__ = ("identity", "kind", "memo", "route")
+
+    def __init__(
+        self, route: dict[str, Any], kind: str, identity: Hashable, memo: RouteMemo
+    ) -> None:
+        self.route = route
+        self.kind = kind
+        self.identity = identity
+        self.memo = memo
 
 
 def route_identity(kind: str, route: dict[str, Any]) -> Hashable | None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reference_impl.controller.constants import CONTROLLER_NAME
-from reference_impl.controller.eval_cache import RouteEvalCache, RouteMemo, route_identity
+from reference_impl.controller.eval_cache import RouteEvalCache, RouteMemo
 from reference_impl.controller.features import PROXY_SUPPORT, DataPlaneSupport
 
 Obj = dict[str, Any]
@@ -58,18 +58,10 @@ class Snapshot:
     """Per-route results of earlier reconciles, valid for this snapshot's context."""
 
     def route_memo(self, kind: str, route: Obj) -> RouteMemo | None:
-        """The memo of this route version when a route cache is attached (one look-up per
-        route and reconcile: later callers find it by the route object)."""
+        """The memo of this route version when a route cache is attached."""
         if self.route_cache is None:
             return None
-        found: RouteMemo | None = self.memo.get(("route-memo", id(route)))
-        if found is None:
-            identity = route_identity(kind, route)
-            if identity is None:
-                return None
-            found = self.route_cache.get(("route", identity), RouteMemo)
-            self.memo[("route-memo", id(route))] = found
-        return found
+        return self.route_cache.memo_of(kind, route)
 
     def endpoint_slices_of(self, namespace: str, service: str) -> list[Obj]:
         """EndpointSlices labelled for that Service, ordered by name."""

@@ -55,19 +55,24 @@ class _TableState:
 
 
 class _EntryTexts:
-    """JSON of route entries, kept while the same entry objects come back (the controller
-    reuses the entries of unchanged routes)."""
+    """JSON and route key of route entries, kept while the same entry objects come back (the
+    controller reuses the entries of unchanged routes)."""
 
     def __init__(self) -> None:
-        self._kept: dict[int, tuple[dict[str, Any], str]] = {}
-        self._fresh: dict[int, tuple[dict[str, Any], str]] = {}
+        self._kept: dict[int, tuple[dict[str, Any], RouteKey, str]] = {}
+        self._fresh: dict[int, tuple[dict[str, Any], RouteKey, str]] = {}
 
-    def text(self, entry: dict[str, Any]) -> str:
+    def keyed_text(self, entry: dict[str, Any]) -> tuple[dict[str, Any], RouteKey, str]:
+        """(entry, its route key, its JSON)."""
         found = self._fresh.get(id(entry)) or self._kept.get(id(entry))
         if found is None or found[0] is not entry:
-            found = (entry, json.dumps(entry, sort_keys=True, separators=_COMPACT))
+            found = (
+                entry,
+                route_key(entry),
+                json.dumps(entry, sort_keys=True, separators=_COMPACT),
+            )
         self._fresh[id(entry)] = found
-        return found[1]
+        return found
 
     def commit(self) -> None:
         self._kept, self._fresh = self._fresh, {}
@@ -94,9 +99,9 @@ def render_table(
             sort_keys=True,
             separators=_COMPACT,
         )
-        entries = list(listener.get("routes") or ())
-        entry_texts = [texts.text(entry) for entry in entries]
-        routes = dict(zip((route_key(entry) for entry in entries), entry_texts, strict=True))
+        entries = [texts.keyed_text(entry) for entry in listener.get("routes") or ()]
+        entry_texts = [text for _, _, text in entries]
+        routes = {key: text for _, key, text in entries}
         listeners.append(_ListenerText(str(listener.get("name")), settings, routes))
         if "routes" not in listener:  # not a table this controller makes: sent as it is
             patchable = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from reference_impl.controller.eval_cache import RouteMemo
 from reference_impl.controller.hostnames import intersect
 from reference_impl.controller.model import Key, Obj, key_of
 from reference_impl.controller.route_attachment import ParentAttachment
@@ -17,14 +18,17 @@ from reference_impl.controller.route_attachment import ParentAttachment
 COLLIDING_KINDS = frozenset({"HTTPRoute", "GRPCRoute"})
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class AttachedRoute:
     """One route and its attachments, as evaluated before statuses are written."""
 
     kind: str
     route: Obj
-    problems: list[str | None]
-    attachments: list[ParentAttachment]
+    problems: Sequence[str | None]
+    attachments: Sequence[ParentAttachment]
+    """Shared with the route cache: replaced, never changed in place."""
+    key: Key = ("", "")
+    memo: RouteMemo | None = None
 
 
 def hostnames_intersect(a: Sequence[str], b: Sequence[str]) -> bool:
@@ -119,10 +123,12 @@ def resolve_kind_collisions(routes: Sequence[AttachedRoute]) -> None:
                     )
             if not losses:
                 continue
+            attachments = list(item.attachments)
+            item.attachments = attachments
             if kept:
-                item.attachments[index] = dataclasses.replace(attachment, listener_hostnames=kept)
+                attachments[index] = dataclasses.replace(attachment, listener_hostnames=kept)
             else:
-                item.attachments[index] = dataclasses.replace(
+                attachments[index] = dataclasses.replace(
                     attachment,
                     reason="NotAllowedByListeners",
                     message="HTTPRoute and GRPCRoute hostnames collide: " + "; ".join(losses),

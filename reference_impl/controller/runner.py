@@ -62,7 +62,8 @@ class ControllerOptions:
     gateway_class_names: frozenset[str] | None = None
     proxy_image: str = dataclasses.field(default_factory=proxy_image)
     quiet_seconds: float = 0.003
-    """Debounce: compute once no event arrived for this long ..."""
+    """Debounce: a change after a quiet spell this long is reconciled at once; changes that
+    arrive while the controller is busy are coalesced until none arrived for this long ..."""
     max_delay_seconds: float = 0.1
     """... or at the latest this long after the first event of a burst."""
     push_wait_seconds: float = 0.05
@@ -110,6 +111,7 @@ class Controller:
         )
         try:
             while not stop.is_set():
+                waiting_since = time.monotonic()
                 self.store.changed.wait(self.options.resync_seconds)
                 if stop.is_set():
                     break
@@ -117,7 +119,12 @@ class Controller:
                     self.store.changed.clear()
                     stop.wait(0.05)
                     continue
-                self._debounce(stop)
+                if time.monotonic() - waiting_since < self.options.quiet_seconds:
+                    self._debounce(stop)  # changes kept coming: let the burst settle
+                else:
+                    # The first change after a quiet spell goes out at once; what follows it
+                    # while this reconcile runs is coalesced into the next one.
+                    self.store.changed.clear()
                 try:
                     self.reconcile_once()
                 except Exception:

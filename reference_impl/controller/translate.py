@@ -29,7 +29,7 @@ NO_POLICIES = BackendTLSIndex({}, {})
 def routing_table(
     snapshot: Snapshot,
     view: GatewayView,
-    routes: Sequence[tuple[Obj, list[ParentAttachment], list[str | None]]],
+    routes: Sequence[tuple[Obj, Sequence[ParentAttachment], Sequence[str | None]]],
     policies: BackendTLSIndex | None = None,
 ) -> Table:
     """The table for one Gateway: Programmed listeners (its own, then its ListenerSets'), each
@@ -87,28 +87,38 @@ def _cached_entry(
     listener: ListenerEval,
     route: Obj,
     hostnames: list[str],
-    problems: list[str | None],
+    problems: Sequence[str | None],
 ) -> dict[str, Any]:
     """The route's table entry for these hostnames (kept across reconciles; never mutated)."""
     kind = str(route.get("kind") or "HTTPRoute")
-
-    def make() -> dict[str, Any]:
-        if kind == "TLSRoute":
-            # Passthrough forwards the client's own TLS: no policy can re-encrypt it.
-            reencrypt = policies if listener.tls_mode == "Terminate" else NO_POLICIES
-            return tls_route_entry(snapshot, reencrypt, route, hostnames)
-        if kind == "GRPCRoute":
-            return grpc_route_entry(snapshot, policies, route, hostnames, problems)
-        return _route_entry(snapshot, policies, route, hostnames, problems)
-
     memo = snapshot.route_memo(kind, route)
     if memo is None:
-        return make()
+        return _entry(snapshot, policies, listener, kind, route, hostnames, problems)
     key = (tuple(hostnames), listener.tls_mode if kind == "TLSRoute" else None)
     entry = memo.entries.get(key)
     if entry is None:
-        entry = memo.entries[key] = make()
+        entry = memo.entries[key] = _entry(
+            snapshot, policies, listener, kind, route, hostnames, problems
+        )
     return entry
+
+
+def _entry(
+    snapshot: Snapshot,
+    policies: BackendTLSIndex,
+    listener: ListenerEval,
+    kind: str,
+    route: Obj,
+    hostnames: list[str],
+    problems: Sequence[str | None],
+) -> dict[str, Any]:
+    if kind == "TLSRoute":
+        # Passthrough forwards the client's own TLS: no policy can re-encrypt it.
+        reencrypt = policies if listener.tls_mode == "Terminate" else NO_POLICIES
+        return tls_route_entry(snapshot, reencrypt, route, hostnames)
+    if kind == "GRPCRoute":
+        return grpc_route_entry(snapshot, policies, route, hostnames, problems)
+    return _route_entry(snapshot, policies, route, hostnames, problems)
 
 
 def _hostnames_on(

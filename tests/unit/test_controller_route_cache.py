@@ -69,6 +69,30 @@ def test_route_identity_needs_a_resource_version() -> None:
     assert route_identity("HTTPRoute", route) is None
 
 
+def test_a_route_object_finds_its_memo_and_so_does_a_copy_of_the_same_version() -> None:
+    cache = RouteEvalCache()
+    route = _v(ex.http_route("r"))
+    cache.begin(1)
+    memo = cache.memo_of("HTTPRoute", route)
+    assert memo is not None and cache.memo_of("HTTPRoute", route) is memo
+    assert cache.memo_of("GRPCRoute", route) is not memo, "a kind keeps its own results"
+    cache.end()
+    cache.begin(1)
+    hits = cache.hits
+    assert cache.memo_of("HTTPRoute", route) is memo
+    assert cache.hits == hits + 1
+    cache.end()
+    cache.begin(1)
+    assert cache.memo_of("HTTPRoute", copy.deepcopy(route)) is memo, "relisted, same version"
+    assert cache.memo_of("HTTPRoute", _v(route)) is not memo, "a new version"
+    cache.end()
+    cache.begin(2)
+    assert cache.memo_of("HTTPRoute", route) is not memo, "the context changed"
+    unversioned = copy.deepcopy(route)
+    del unversioned["metadata"]["resourceVersion"]
+    assert cache.memo_of("HTTPRoute", unversioned) is None
+
+
 def test_context_counts_every_change_but_routes_and_status_of_unread_kinds() -> None:
     run = _Run()
     start = run.store.context_version
