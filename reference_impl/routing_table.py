@@ -383,17 +383,18 @@ class RouteParseCache:
     """Parsed route entries of the last table, reused while an entry's JSON stays the same.
 
     A table of n routes changes a few entries at a time; re-validating only those keeps a
-    push at 1000 routes cheap. Entries absent from the latest parsed table are dropped.
+    push at 1000 routes cheap. Entries absent from the latest parsed table are dropped; a patch
+    applied without a whole parse (table_state) reports the entries it adds and drops.
     """
 
     def __init__(self) -> None:
         self._kept: dict[str, Any] = {}
         self._fresh: dict[str, Any] = {}
-        # id(entry) -> (entry, parser, parsed): entries a patch carried over are the very
-        # objects parsed last time, recognised without serialising them. Documents are
+        # id(entry) -> (entry, parser, parsed, text key): entries a patch carried over are the
+        # very objects parsed last time, recognised without serialising them. Documents are
         # never changed in place once parsed (they come from json.loads).
-        self._kept_ids: dict[int, tuple[Any, Any, Any]] = {}
-        self._fresh_ids: dict[int, tuple[Any, Any, Any]] = {}
+        self._kept_ids: dict[int, tuple[Any, Any, Any, str]] = {}
+        self._fresh_ids: dict[int, tuple[Any, Any, Any, str]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -408,11 +409,10 @@ class RouteParseCache:
         if same is not None and same[0] is doc and same[1] is parser:
             self.hits += 1
             self._fresh_ids[id(doc)] = same
+            self._fresh[same[3]] = same[2]
             return same[2]  # type: ignore[no-any-return]
-        try:
-            # Exact text (1 vs 1.0, true vs 1 differ), so equal keys mean equal entries.
-            key = f"{parser.__name__}\0{json.dumps(doc)}"
-        except (TypeError, ValueError):  # not JSON data: parse it, do not cache it
+        key = self._key(doc, parser)
+        if key is None:  # not JSON data: parse it, do not cache it
             return parser(doc, where)
         found = self._fresh.get(key)
         if found is None:
@@ -423,8 +423,34 @@ class RouteParseCache:
         else:
             self.hits += 1
         self._fresh[key] = found
-        self._fresh_ids[id(doc)] = (doc, parser, found)
+        self._fresh_ids[id(doc)] = (doc, parser, found, key)
         return found
+
+    @staticmethod
+    def _key(doc: Any, parser: Callable[[dict[str, Any], str], Any]) -> str | None:
+        try:
+            # Exact text (1 vs 1.0, true vs 1 differ), so equal keys mean equal entries.
+            return f"{parser.__name__}\0{json.dumps(doc)}"
+        except (TypeError, ValueError):
+            return None
+
+    def adopt(self, doc: Any, parsed: ParsedEntry) -> None:
+        """A patch put this entry, parsed, into the table in force (between whole tables)."""
+        parser = _PARSERS[parsed.kind]
+        key = self._key(doc, parser)
+        if key is not None:
+            self._kept[key] = parsed
+            self._kept_ids[id(doc)] = (doc, parser, parsed, key)
+
+    def forget(self, doc: Any) -> None:
+        """A patch took this entry out of the table in force (between whole tables)."""
+        same = self._kept_ids.get(id(doc))
+        if same is None or same[0] is not doc:
+            return
+        del self._kept_ids[id(doc)]
+        # An equal entry elsewhere in the table loses its text key too: it is parsed again
+        # when next sent as new text, nothing worse.
+        self._kept.pop(same[3], None)
 
     def begin(self) -> None:
         """Start collecting the entries of a new table."""
@@ -453,6 +479,17 @@ def parse(doc: dict[str, Any], cache: RouteParseCache | None = None) -> RoutingT
         _parse_listener(item, f"{where}.listeners[{i}]", cache)
         for i, item in enumerate(_list(doc, "listeners", where, required=True))
     )
+    table = table_of(doc, version, gateway, listeners)
+    if cache is not None:
+        cache.commit()
+    return table
+
+
+def table_of(
+    doc: dict[str, Any], version: int, gateway: dict[str, Any], listeners: tuple[Listener, ...]
+) -> RoutingTable:
+    """The table of a document whose listeners are parsed: the checks across listeners."""
+    where = "table"
     seen: set[tuple[int, str | None]] = set()
     for i, lst in enumerate(listeners):
         key = (lst.port, lst.hostname)
@@ -481,15 +518,12 @@ def parse(doc: dict[str, Any], cache: RouteParseCache | None = None) -> RoutingT
                 f"{where}.listeners: port {port} mixes {', '.join(sorted(kinds))} listeners; "
                 "one port serves one of HTTPS, TLS (Passthrough and/or Terminate)"
             )
-    table = RoutingTable(
+    return RoutingTable(
         version=version,
         gateway_namespace=_get(gateway, "namespace", f"{where}.gateway", str),
         gateway_name=_get(gateway, "name", f"{where}.gateway", str),
         listeners=listeners,
     )
-    if cache is not None:
-        cache.commit()
-    return table
 
 
 def _parse_listener(
@@ -537,16 +571,13 @@ def _parse_listener(
     grpc_routes: list[GRPCRoute] = []
     tls_routes: list[TLSRoute] = []
     for i, r in enumerate(_list(doc, "routes", where)):
-        w = f"{where}.routes[{i}]"
-        kind = _enum(_get(r, "kind", w, str), ("HTTPRoute", "GRPCRoute", "TLSRoute"), f"{w}.kind")
-        if (kind == "TLSRoute") != (protocol == "TLS"):
-            raise ValueError(f"{w}.kind: a {kind} cannot attach to a {protocol} listener")
-        if kind == "HTTPRoute":
-            routes.append(_parse_entry(r, w, _parse_route, cache))
-        elif kind == "GRPCRoute":
-            grpc_routes.append(_parse_entry(r, w, _parse_grpc_route, cache))
+        entry = parse_route_entry(r, f"{where}.routes[{i}]", protocol, cache)
+        if isinstance(entry, Route):
+            routes.append(entry)
+        elif isinstance(entry, GRPCRoute):
+            grpc_routes.append(entry)
         else:
-            tls_routes.append(_parse_entry(r, w, _parse_tls_route, cache))
+            tls_routes.append(entry)
     return Listener(
         name=_get(doc, "name", where, str),
         port=port,
@@ -557,6 +588,30 @@ def _parse_listener(
         grpc_routes=tuple(grpc_routes),
         tls_routes=tuple(tls_routes),
     )
+
+
+def parse_listener(doc: dict[str, Any], where: str) -> Listener:
+    """One listener of a table document (its routes included), checked on its own."""
+    return _parse_listener(doc, where)
+
+
+ParsedEntry = Route | GRPCRoute | TLSRoute
+
+
+def parse_route_entry(
+    doc: dict[str, Any], where: str, protocol: str, cache: RouteParseCache | None = None
+) -> ParsedEntry:
+    """One entry of a listener's `routes`, checked against the listener's protocol."""
+    kind = _enum(
+        _get(doc, "kind", where, str), ("HTTPRoute", "GRPCRoute", "TLSRoute"), f"{where}.kind"
+    )
+    if (kind == "TLSRoute") != (protocol == "TLS"):
+        raise ValueError(f"{where}.kind: a {kind} cannot attach to a {protocol} listener")
+    if kind == "HTTPRoute":
+        return _parse_entry(doc, where, _parse_route, cache)
+    if kind == "GRPCRoute":
+        return _parse_entry(doc, where, _parse_grpc_route, cache)
+    return _parse_entry(doc, where, _parse_tls_route, cache)
 
 
 def _parse_entry(
@@ -691,6 +746,14 @@ def _parse_route(doc: dict[str, Any], where: str) -> Route:
         hostnames=hostnames,
         rules=rules,
     )
+
+
+_PARSERS: dict[str, Callable[[dict[str, Any], str], ParsedEntry]] = {
+    "HTTPRoute": _parse_route,
+    "GRPCRoute": _parse_grpc_route,
+    "TLSRoute": _parse_tls_route,
+}
+"""The parser of each route kind a listener's `routes` may hold."""
 
 
 def _str_item(value: Any, where: str) -> str:

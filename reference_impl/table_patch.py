@@ -65,6 +65,31 @@ def apply_patch(base: TableDocument | None, patch: Any) -> dict[str, Any]:
     Raises BaseMismatch when `baseVersion` is not the base's version: the sender must then
     send the full table.
     """
+    return _apply(base, patch)[0]
+
+
+def patched_document(base: TableDocument | None, patch: Any) -> TableDocument:
+    """apply_patch's document, indexed as TableDocument.of indexes it, with the route entries
+    of every listener that carried `routeChanges` indexed without walking them again.
+
+    Like TableDocument.of, meant for a result that parse() accepts: the entries of a listener
+    sent whole are indexed as they come.
+    """
+    doc, changed = _apply(base, patch)
+    routes: dict[str, dict[RouteKey, dict[str, Any]]] = {}
+    for i, listener in enumerate(doc["listeners"]):
+        index = changed.get(i)
+        if index is None:
+            index = {route_key(entry): entry for entry in listener.get("routes") or ()}
+        routes[str(listener.get("name"))] = index
+    return TableDocument(doc, routes)
+
+
+def _apply(
+    base: TableDocument | None, patch: Any
+) -> tuple[dict[str, Any], dict[int, dict[RouteKey, dict[str, Any]]]]:
+    """The full document, and the route entries by key of each listener (by position) that
+    carried `routeChanges`."""
     if not isinstance(patch, dict):
         raise ValueError("patch: expected a JSON object")
     base_version = patch.get("baseVersion")
@@ -79,6 +104,7 @@ def apply_patch(base: TableDocument | None, patch: Any) -> dict[str, Any]:
     if not isinstance(listeners, list):
         raise ValueError("patch.listeners: expected a list")
     full: list[dict[str, Any]] = []
+    changed: dict[int, dict[RouteKey, dict[str, Any]]] = {}
     for i, listener in enumerate(listeners):
         where = f"patch.listeners[{i}]"
         if not isinstance(listener, dict):
@@ -94,17 +120,21 @@ def apply_patch(base: TableDocument | None, patch: Any) -> dict[str, Any]:
         if previous is None:
             raise ValueError(f"{where}.routeChanges: the base table has no listener {name!r}")
         routes = _changed_routes(previous, changes, f"{where}.routeChanges")
+        changed[i] = routes
         full.append(
-            {**{k: v for k, v in listener.items() if k != "routeChanges"}, "routes": routes}
+            {
+                **{k: v for k, v in listener.items() if k != "routeChanges"},
+                "routes": list(routes.values()),
+            }
         )
     doc = {k: v for k, v in patch.items() if k != "baseVersion"}
     doc["listeners"] = full
-    return doc
+    return doc, changed
 
 
 def _changed_routes(
     previous: Mapping[RouteKey, dict[str, Any]], changes: Any, where: str
-) -> list[dict[str, Any]]:
+) -> dict[RouteKey, dict[str, Any]]:
     if not isinstance(changes, dict):
         raise ValueError(f"{where}: expected an object")
     removed = changes.get("remove") or []
@@ -120,4 +150,4 @@ def _changed_routes(
         if not isinstance(entry, dict):
             raise ValueError(f"{where}.set[{j}]: expected an object")
         routes[route_key(entry)] = entry
-    return list(routes.values())
+    return routes

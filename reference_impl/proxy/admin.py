@@ -8,8 +8,9 @@ import logging
 from typing import Any
 
 from reference_impl.proxy.supervisor import Supervisor
-from reference_impl.routing_table import RouteParseCache, parse
-from reference_impl.table_patch import BaseMismatch, TableDocument, apply_patch, is_patch
+from reference_impl.proxy.table_state import TableState, advance
+from reference_impl.routing_table import RouteParseCache
+from reference_impl.table_patch import BaseMismatch, is_patch
 
 log = logging.getLogger("reference_impl.proxy")
 
@@ -36,7 +37,7 @@ class AdminServer:
         self.lock = asyncio.Lock()
         self.routes = RouteParseCache()
         """Validated route entries of the last table: a push re-validates only changed ones."""
-        self.document: TableDocument | None = None
+        self.state: TableState | None = None
         """The table in force, which a PATCH applies to."""
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -119,20 +120,20 @@ class AdminServer:
             return 400, {"error": f"{wanted} (see routing_table.md)"}
         async with self.lock:
             try:
-                full = apply_patch(self.document, doc) if patch else doc
-                table = parse(full, self.routes)
+                state = advance(self.state, doc, self.routes, patch)
             except BaseMismatch as exc:
                 return 409, {"error": str(exc), "version": self.version}
             except ValueError as exc:
                 return 400, {"error": str(exc)}
+            table = state.table
             if self.version is not None and table.version < self.version:
                 older = f"version {table.version} is older than the table in force"
                 return 409, {"error": f"{older} ({self.version})", "version": self.version}
-            document = TableDocument.of(full)
-            errors = await self.supervisor.push(body, lambda: json.dumps(document.doc).encode())
+            full = state.document.doc
+            errors = await self.supervisor.push(body, lambda: json.dumps(full).encode())
             if errors:
                 log.error("table %d not applied: %s", table.version, "; ".join(errors))
                 return 500, {"error": "; ".join(errors), "version": self.version}
             self.version = table.version
-            self.document = document
+            self.state = state
         return 200, {"version": table.version}

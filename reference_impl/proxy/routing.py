@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
+from typing import Generic, TypeVar
 from urllib.parse import parse_qsl
 
+from reference_impl.proxy.ranking import Ranking, Row
 from reference_impl.routing_table import (
     Backend,
     Filter,
@@ -132,6 +136,9 @@ def request_matches(match: RouteMatch, req: RequestView) -> bool:
     return True
 
 
+_PATH_RANK = {"Exact": 2, "RegularExpression": 1, "PathPrefix": 0}
+
+
 @dataclass(frozen=True)
 class RouteEntry:
     """One (effective hostname, route, rule, match) candidate of a listener."""
@@ -144,12 +151,15 @@ class RouteEntry:
     route_key: str = ""  # "namespace/name", for logs
 
     def sort_key(self) -> tuple[object, ...]:
-        """Spec precedence (section 1.4); smallest wins."""
+        """Spec precedence (section 1.4); smallest wins.
+
+        Candidates with an exact hostname come first (negative first element), all others
+        after them (first element 0): CompiledListener.candidates relies on that."""
         h = self.hostname
         exact_host = len(h) if h and not h.startswith("*.") else 0
         any_host = len(h) if h else 0
         pm = self.match.path
-        rank = {"Exact": 2, "RegularExpression": 1, "PathPrefix": 0}[pm.type]
+        rank = _PATH_RANK[pm.type]
         plen = len(pm.value.rstrip("/")) if pm.type == "PathPrefix" else len(pm.value)
         return (
             -exact_host,
@@ -231,39 +241,249 @@ def tls_route_key(hostname: str | None, route: TLSRoute) -> tuple[object, ...]:
     return (*rank, route.creation_timestamp, f"{route.namespace}/{route.name}")
 
 
-class CompiledListener:
-    """A listener with its candidates pre-sorted by precedence and a per-host cache."""
+_R = TypeVar("_R", Route, GRPCRoute, TLSRoute)
+_E = TypeVar("_E")
+TLSEntry = tuple[str | None, TLSRoute]
+EndpointKey = tuple[str, int]
 
-    def __init__(self, listener: Listener) -> None:
+_FIRST_NOT_EXACT: tuple[object, ...] = (0,)
+"""Sorts before every key of a candidate without an exact hostname, after all others."""
+
+
+def _http_rows(route: Route) -> list[Row[RouteEntry]]:
+    rows: list[Row[RouteEntry]] = []
+    key = f"{route.namespace}/{route.name}"
+    for hostname in route.hostnames or (None,):
+        for rule in route.rules:
+            for i, match in enumerate(rule.matches):
+                entry = RouteEntry(hostname, route, rule, match, i, key)
+                rows.append((entry.sort_key(), entry, id(route)))
+    return rows
+
+
+def _grpc_rows(route: GRPCRoute) -> list[Row[GRPCEntry]]:
+    rows: list[Row[GRPCEntry]] = []
+    key = f"{route.namespace}/{route.name}"
+    for hostname in route.hostnames or (None,):
+        for rule in route.rules:
+            for i, match in enumerate(rule.matches):
+                entry = GRPCEntry(hostname, route, rule, match, i, key)
+                rows.append((entry.sort_key(), entry, id(route)))
+    return rows
+
+
+def _tls_rows(route: TLSRoute) -> list[Row[TLSEntry]]:
+    return [
+        (tls_route_key(hostname, route), (hostname, route), id(route))
+        for hostname in route.hostnames or (None,)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranked(Generic[_R, _E]):
+    """The candidates of a listener's routes of one kind, and those routes by identity."""
+
+    by_id: dict[int, _R] | None
+    """None when one route object appears twice (a table may repeat an entry)."""
+    ranking: Ranking[_E]
+
+
+@dataclass(frozen=True, slots=True)
+class _Delta(Generic[_R, _E]):
+    """Which route objects left and came; with the candidate rows they took out and brought
+    when the ranking was updated by them (None: it was sorted anew)."""
+
+    removed: list[_R]
+    added: list[_R]
+    removed_rows: list[Row[_E]] | None
+    added_rows: list[Row[_E]] | None
+
+
+def _rank(
+    routes: Sequence[_R],
+    previous: _Ranked[_R, _E] | None,
+    rows_of: Callable[[_R], list[Row[_E]]],
+) -> tuple[_Ranked[_R, _E], _Delta[_R, _E] | None]:
+    """Rank the candidates of `routes`, reusing the previous ranking for the route objects
+    both hold (a parsed route stays the same object while its entry is unchanged, see
+    RouteParseCache and table_state); the delta is None when it is not known."""
+    by_id: dict[int, _R] | None = dict(zip(map(id, routes), routes, strict=True))
+    if by_id is not None and len(by_id) != len(routes):
+        by_id = None
+    if previous is None or previous.by_id is None or by_id is None:
+        return _Ranked(by_id, Ranking.sorted([row for r in routes for row in rows_of(r)])), None
+    before = previous.by_id
+    # In any order: rows of different routes never tie unnoticed, so the order they go in
+    # does not matter (Ranking.changed).
+    added = [by_id[i] for i in by_id.keys() - before.keys()]
+    removed = [before[i] for i in before.keys() - by_id.keys()]
+    # With ties the order follows the document, which may have moved routes around.
+    if not previous.ranking.ties:
+        if not added and not removed:
+            return _Ranked(by_id, previous.ranking), _Delta(removed, added, [], [])
+        # Inserting one by one costs about what a full sort does once most routes are new.
+        if len(added) <= len(routes) // 2 + 8:
+            removed_rows = [row for r in removed for row in rows_of(r)]
+            added_rows = [row for r in added for row in rows_of(r)]
+            ranking = previous.ranking.changed(removed_rows, added_rows)
+            if ranking is not None:
+                delta = _Delta(removed, added, removed_rows, added_rows)
+                return _Ranked(by_id, ranking), delta
+    ranking = Ranking.sorted([row for r in routes for row in rows_of(r)])
+    return _Ranked(by_id, ranking), _Delta(removed, added, None, None)
+
+
+def _exact_hostname(hostname: str | None) -> bool:
+    """Whether a candidate's hostname matches one host only (see RouteEntry.sort_key)."""
+    return hostname is not None and hostname != "" and not hostname.startswith("*.")
+
+
+def _exact_index(ranking: Ranking[RouteEntry], end: int) -> dict[str, Ranking[RouteEntry]]:
+    """The candidates of each exact hostname (the first `end` of the ranking), in order."""
+    groups: dict[str, tuple[list[tuple[object, ...]], list[RouteEntry], list[int]]] = {}
+    for key, entry, owner in zip(
+        ranking.keys[:end], ranking.items[:end], ranking.owners[:end], strict=True
+    ):
+        hostname = entry.hostname or ""
+        group = groups.get(hostname)
+        if group is None:
+            group = groups[hostname] = ([], [], [])
+        group[0].append(key)
+        group[1].append(entry)
+        group[2].append(owner)
+    return {h: Ranking(k, e, o, False) for h, (k, e, o) in groups.items()}
+
+
+def _exact_index_changed(
+    index: dict[str, Ranking[RouteEntry]],
+    removed_rows: list[Row[RouteEntry]],
+    added_rows: list[Row[RouteEntry]],
+) -> dict[str, Ranking[RouteEntry]] | None:
+    """The index after taking out and putting in rows, touching only the hostnames they name."""
+    removed: dict[str, list[Row[RouteEntry]]] = {}
+    added: dict[str, list[Row[RouteEntry]]] = {}
+    for rows, by_host in ((removed_rows, removed), (added_rows, added)):
+        for row in rows:
+            hostname = row[1].hostname
+            if hostname is not None and _exact_hostname(hostname):
+                by_host.setdefault(hostname, []).append(row)
+    if not removed and not added:
+        return index
+    index = dict(index)
+    for hostname in removed.keys() | added.keys():
+        before = index.get(hostname) or Ranking([], [], [], False)
+        after = before.changed(removed.get(hostname, ()), added.get(hostname, ()))
+        if after is None:
+            return None
+        if after.items:
+            index[hostname] = after
+        else:
+            index.pop(hostname, None)
+    return index
+
+
+def _backend_endpoints(backend: Backend, out: list[EndpointKey]) -> None:
+    out.extend((e.ip, e.port) for e in backend.endpoints)
+    _filter_endpoints(backend.filters, out)
+
+
+def _filter_endpoints(filters: Sequence[Filter], out: list[EndpointKey]) -> None:
+    for flt in filters:
+        if flt.request_mirror is not None:
+            _backend_endpoints(flt.request_mirror.backend, out)
+
+
+def route_endpoints(route: Route | GRPCRoute | TLSRoute) -> list[EndpointKey]:
+    """(ip, port) of every endpoint a route can send to, mirrors included (with repeats)."""
+    out: list[EndpointKey] = []
+    if isinstance(route, TLSRoute):
+        for backend in route.backends:
+            _backend_endpoints(backend, out)
+        return out
+    for rule in route.rules:
+        _filter_endpoints(rule.filters, out)
+        for backend in rule.backends:
+            _backend_endpoints(backend, out)
+    return out
+
+
+def _count_endpoints(
+    counts: dict[EndpointKey, int], routes: Iterable[Route | GRPCRoute | TLSRoute], step: int
+) -> None:
+    for route in routes:
+        for key in route_endpoints(route):
+            left = counts.get(key, 0) + step
+            if left:
+                counts[key] = left
+            else:
+                del counts[key]
+
+
+class CompiledListener:
+    """A listener with its candidates pre-sorted by precedence and a per-host cache.
+
+    Given the listener compiled for the table before, the candidates of route objects both
+    tables hold are taken over as they are (see ranking.py): a push that changes one route of
+    1000 neither rebuilds nor sorts the other 999.
+    """
+
+    _http: _Ranked[Route, RouteEntry]
+    _grpc: _Ranked[GRPCRoute, GRPCEntry]
+    _tls: _Ranked[TLSRoute, TLSEntry]
+    _exact: dict[str, Ranking[RouteEntry]] | None
+
+    def __init__(self, listener: Listener, previous: CompiledListener | None = None) -> None:
         self.listener = listener
         self.scheme = "http" if listener.protocol == "HTTP" else "https"
-        entries: list[RouteEntry] = []
-        for route in listener.routes:
-            hostnames: Sequence[str | None] = route.hostnames or (None,)
-            for hostname in hostnames:
-                for rule in route.rules:
-                    for i, match in enumerate(rule.matches):
-                        key = f"{route.namespace}/{route.name}"
-                        entries.append(RouteEntry(hostname, route, rule, match, i, key))
-        entries.sort(key=RouteEntry.sort_key)
-        self.entries = entries
+        http, http_delta = _rank(
+            listener.routes, previous._http if previous is not None else None, _http_rows
+        )
+        grpc, grpc_delta = _rank(
+            listener.grpc_routes, previous._grpc if previous is not None else None, _grpc_rows
+        )
+        tls, tls_delta = _rank(
+            listener.tls_routes, previous._tls if previous is not None else None, _tls_rows
+        )
+        self._http, self._grpc, self._tls = http, grpc, tls
+        self.entries: list[RouteEntry] = http.ranking.items
+        self.grpc_entries: list[GRPCEntry] = grpc.ranking.items
+        self.tls_entries: list[TLSEntry] = tls.ranking.items
         self._by_host: dict[str, list[RouteEntry]] = {}
-        grpc: list[GRPCEntry] = []
-        for groute in listener.grpc_routes:
-            key = f"{groute.namespace}/{groute.name}"
-            for hostname in groute.hostnames or (None,):
-                for grule in groute.rules:
-                    for i, gmatch in enumerate(grule.matches):
-                        grpc.append(GRPCEntry(hostname, groute, grule, gmatch, i, key))
-        grpc.sort(key=GRPCEntry.sort_key)
-        self.grpc_entries = grpc
-        tls: list[tuple[str | None, TLSRoute]] = [
-            (hostname, troute)
-            for troute in listener.tls_routes
-            for hostname in (troute.hostnames or (None,))
-        ]
-        tls.sort(key=lambda pair: tls_route_key(*pair))
-        self.tls_entries = tls
+        # Exact-hostname candidates precede all others; those of each hostname are indexed so
+        # that a host's first request after a push does not filter every candidate. The index
+        # is built at the first request and then kept up to date push by push.
+        self._rest_start = bisect_left(http.ranking.keys, _FIRST_NOT_EXACT)
+        self._exact = None
+        if (
+            previous is not None
+            and previous._exact is not None
+            and http_delta is not None
+            and http_delta.removed_rows is not None
+            and http_delta.added_rows is not None
+        ):
+            self._exact = _exact_index_changed(
+                previous._exact, http_delta.removed_rows, http_delta.added_rows
+            )
+        self.endpoints: dict[EndpointKey, int]
+        """(ip, port) → how many backends and mirrors of the listener's routes name it."""
+        if (
+            previous is not None
+            and http_delta is not None
+            and grpc_delta is not None
+            and tls_delta is not None
+        ):
+            self.endpoints = dict(previous.endpoints)
+            _count_endpoints(self.endpoints, http_delta.removed, -1)
+            _count_endpoints(self.endpoints, grpc_delta.removed, -1)
+            _count_endpoints(self.endpoints, tls_delta.removed, -1)
+            _count_endpoints(self.endpoints, http_delta.added, 1)
+            _count_endpoints(self.endpoints, grpc_delta.added, 1)
+            _count_endpoints(self.endpoints, tls_delta.added, 1)
+        else:
+            self.endpoints = {}
+            _count_endpoints(self.endpoints, listener.routes, 1)
+            _count_endpoints(self.endpoints, listener.grpc_routes, 1)
+            _count_endpoints(self.endpoints, listener.tls_routes, 1)
 
     def select_grpc(self, req: RequestView) -> GRPCEntry | None:
         """The highest-precedence GRPCRoute rule match, or None (UNIMPLEMENTED)."""
@@ -288,7 +508,15 @@ class CompiledListener:
         """Candidates whose effective hostname matches the host, in precedence order."""
         found = self._by_host.get(host)
         if found is None:
-            found = [e for e in self.entries if hostname_matches(e.hostname, host)]
+            if self._exact is None:
+                self._exact = _exact_index(self._http.ranking, self._rest_start)
+            exact = self._exact.get(host)
+            found = [] if exact is None else exact.items.copy()
+            found += [
+                e
+                for e in islice(self.entries, self._rest_start, None)
+                if hostname_matches(e.hostname, host)
+            ]
             if len(self._by_host) >= _CACHE_LIMIT:
                 self._by_host.clear()
             self._by_host[host] = found
@@ -305,10 +533,25 @@ class CompiledListener:
 class PortListeners:
     """Every listener on one port, most specific hostname first."""
 
-    def __init__(self, port: int, listeners: Sequence[Listener]) -> None:
+    def __init__(
+        self,
+        port: int,
+        listeners: Sequence[Listener],
+        previous: Mapping[str, CompiledListener] | None = None,
+    ) -> None:
         self.port = port
+        before = previous or {}
+
+        def compiled(lst: Listener) -> CompiledListener:
+            # The listener compiled before under the same name, if any, is where to start
+            # from; an unchanged listener (the same object) is that compiled listener.
+            earlier = before.get(lst.name)
+            if earlier is not None and earlier.listener is lst:
+                return earlier
+            return CompiledListener(lst, earlier)
+
         self.listeners = sorted(
-            (CompiledListener(lst) for lst in listeners),
+            (compiled(lst) for lst in listeners),
             key=lambda c: listener_specificity(c.listener.hostname),
         )
         self.is_tls = any(c.listener.protocol != "HTTP" for c in self.listeners)
@@ -333,42 +576,25 @@ class PortListeners:
 class CompiledTable:
     """A routing table ready for matching: listeners grouped by port."""
 
-    def __init__(self, table: RoutingTable) -> None:
+    def __init__(self, table: RoutingTable, previous: CompiledTable | None = None) -> None:
+        """`previous`, the table in force, only saves work: the result is the same without."""
         self.table = table
         self.version = table.version
+        before: dict[str, CompiledListener] = {}
+        if previous is not None:
+            for pl in previous.ports.values():
+                for c in pl.listeners:
+                    before[c.listener.name] = c
         grouped: dict[int, list[Listener]] = {}
         for lst in table.listeners:
             grouped.setdefault(lst.port, []).append(lst)
-        self.ports = {port: PortListeners(port, lsts) for port, lsts in grouped.items()}
+        self.ports: dict[int, PortListeners] = {
+            port: PortListeners(port, lsts, before) for port, lsts in grouped.items()
+        }
 
     def endpoint_keys(self) -> set[tuple[str, int]]:
         """(ip, port) of every endpoint the table can send to, mirrors included."""
-        keys: set[tuple[str, int]] = set()
-
-        def add_backend(backend: Backend) -> None:
-            keys.update((e.ip, e.port) for e in backend.endpoints)
-            add_filters(backend.filters)
-
-        def add_filters(filters: Sequence[Filter]) -> None:
-            for flt in filters:
-                if flt.request_mirror is not None:
-                    add_backend(flt.request_mirror.backend)
-
-        for lst in self.table.listeners:
-            for route in lst.routes:
-                for rule in route.rules:
-                    add_filters(rule.filters)
-                    for backend in rule.backends:
-                        add_backend(backend)
-            for groute in lst.grpc_routes:
-                for grule in groute.rules:
-                    add_filters(grule.filters)
-                    for backend in grule.backends:
-                        add_backend(backend)
-            for troute in lst.tls_routes:
-                for backend in troute.backends:
-                    add_backend(backend)
-        return keys
+        return set().union(*(c.endpoints for pl in self.ports.values() for c in pl.listeners))
 
 
 @dataclass(slots=True)

@@ -16,12 +16,13 @@ from typing import Protocol
 
 from reference_impl.proxy.http1 import Http1Connection
 from reference_impl.proxy.routing import CompiledTable
+from reference_impl.proxy.table_state import TableState, advance
 from reference_impl.proxy.tls import CertificateStore, port_client_validation, port_context
 from reference_impl.proxy.tls_listener import TLSListenerConnection
 from reference_impl.proxy.tls_mixed import MixedTLSServer
 from reference_impl.proxy.worker_state import WorkerState
-from reference_impl.routing_table import RouteParseCache, parse
-from reference_impl.table_patch import TableDocument, apply_patch, is_patch
+from reference_impl.routing_table import RouteParseCache
+from reference_impl.table_patch import is_patch
 
 log = logging.getLogger("reference_impl.proxy.worker")
 
@@ -149,10 +150,10 @@ async def serve(control_fd: int, address: str) -> None:
             state.reap_idle(loop.time())
 
     routes = RouteParseCache()  # unchanged route entries are not validated again
-    document: TableDocument | None = None  # the table in force, which patches apply to
+    in_force: TableState | None = None  # the table in force, which patches apply to
 
     async def control() -> None:
-        nonlocal document
+        nonlocal in_force
         sock = socket.socket(fileno=control_fd)
         reader, writer = await asyncio.open_unix_connection(sock=sock, limit=2**20)
         writer.write(b"ready\n")
@@ -164,12 +165,12 @@ async def serve(control_fd: int, address: str) -> None:
             raw = await reader.readexactly(int(line))
             try:
                 doc = json.loads(raw)
-                full = (
-                    apply_patch(document, doc) if isinstance(doc, dict) and is_patch(doc) else doc
-                )
-                compiled = CompiledTable(parse(full, routes))
+                patch = isinstance(doc, dict) and is_patch(doc)
+                new_state = advance(in_force, doc, routes, patch)
+                # The table in force only spares work: candidates of unchanged routes are kept.
+                compiled = CompiledTable(new_state.table, state.table)
                 await listeners.apply(compiled)
-                document = TableDocument.of(full)
+                in_force = new_state
                 answer = f"ok {compiled.version}\n"
             except (ValueError, OSError) as exc:
                 answer = "err " + str(exc).replace("\n", " ") + "\n"
