@@ -11,7 +11,7 @@ import threading
 from types import FrameType
 
 from reference_impl.controller.constants import CONTROLLER_NAME
-from reference_impl.controller.crd_support import read_crds, unserved_features
+from reference_impl.controller.crd_support import CrdFeatures
 from reference_impl.controller.faults import FAULTS, fault_named
 from reference_impl.controller.features import PROXY_SUPPORT, supported_features
 from reference_impl.controller.kube_rest import KubeRest
@@ -78,18 +78,14 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    crds = read_crds(rest)
-    unserved = (
-        frozenset(unserved_features(crds, supported_features(PROXY_SUPPORT)))
-        if crds is not None
-        else frozenset()
-    )
-    if unserved:
+    crd_features = CrdFeatures(rest, supported_features(PROXY_SUPPORT))
+    crd_features.refresh()
+    if crd_features.unserved:
         logging.getLogger(__name__).warning(
-            "not advertised, the installed CRDs lack them: %s", ", ".join(sorted(unserved))
+            "not advertised, the installed CRDs lack them: %s",
+            ", ".join(sorted(crd_features.unserved)),
         )
     options = ControllerOptions(
-        unserved_features=unserved,
         controller_name=args.controller_name,
         gateway_class_names=frozenset(args.class_names) if args.class_names else None,
         proxy_image=args.proxy_image,
@@ -97,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.fault:
         logging.getLogger(__name__).warning("FAULT INJECTED (test aid): %s", args.fault)
-    Controller(rest, options).run(stop)
+    Controller(rest, options, crd_features).run(stop)
     return 0
 
 

@@ -89,13 +89,17 @@ class KubeRest:
         body: Any = None,
         content_type: str = "application/json",
         timeout: float = 30.0,
+        accept: str = "application/json",
     ) -> dict[str, Any]:
         """One request; returns the decoded JSON body, raises KubeApiError on non-2xx."""
         response = self._pool.request(
             method,
             self._url(path, query),
             body=None if body is None else json.dumps(body).encode(),
-            headers=self._headers(content_type if body is not None else None),
+            headers={
+                **self._headers(content_type if body is not None else None),
+                "Accept": accept,
+            },
             timeout=urllib3.Timeout(connect=5.0, read=timeout),
             retries=False,
         )

@@ -18,6 +18,7 @@ from reference_impl.controller.constants import (
     MANAGED_BY_VALUE,
     REFERENCE_GRANT_VERSION,
 )
+from reference_impl.controller.crd_support import CrdFeatures
 from reference_impl.controller.eval_cache import RouteEvalCache
 from reference_impl.controller.faults import Fault, inject
 from reference_impl.controller.features import PROXY_SUPPORT, DataPlaneSupport
@@ -73,7 +74,10 @@ class ControllerOptions:
     data_plane: DataPlaneSupport = PROXY_SUPPORT
     """What the proxy serves (route kinds, TLS listener modes, backend TLS)."""
     unserved_features: frozenset[str] = frozenset()
-    """Implemented features the cluster's CRDs cannot express (crd_support.py)."""
+    """Implemented features the cluster's CRDs cannot express (crd_support.py), when no
+    CrdFeatures follows the CRDs."""
+    crd_poll_seconds: float = 10.0
+    """How often CrdFeatures looks for changed CRDs."""
     fault: Fault | None = None
     """A deliberate bug, for testing the conformance suite only (see faults.py)."""
 
@@ -86,8 +90,15 @@ def rfc3339_now() -> str:
 class Controller:
     """One running controller: call run(stop) and set stop to end it."""
 
-    def __init__(self, rest: KubeRest, options: ControllerOptions | None = None) -> None:
+    def __init__(
+        self,
+        rest: KubeRest,
+        options: ControllerOptions | None = None,
+        crd_features: CrdFeatures | None = None,
+    ) -> None:
         self.options = options or ControllerOptions()
+        self.crd_features = crd_features
+        """Follows the CRDs for what may be advertised; options.unserved_features without."""
         self._rest = rest
         self.store = ObjectStore(r.kind for r in RESOURCES)
         self.writer = StatusWriter(rest)
@@ -103,6 +114,8 @@ class Controller:
         for resource in RESOURCES:
             Reflector(self._rest, resource, self.store, stop).start()
         threading.Thread(target=self._wake_on, args=(stop,), daemon=True).start()
+        if self.crd_features is not None:
+            threading.Thread(target=self._follow_crds, args=(stop,), daemon=True).start()
         self.pusher.start()
         log.warning(
             "reference controller %s running (classes: %s)",
@@ -140,6 +153,20 @@ class Controller:
         stop.wait()
         self.store.changed.set()
 
+    def _follow_crds(self, stop: threading.Event) -> None:
+        """Advertise what the CRDs can express also after they changed (another channel)."""
+        assert self.crd_features is not None
+        while not stop.wait(self.options.crd_poll_seconds):
+            try:
+                changed = self.crd_features.refresh()
+            except Exception:  # the API server is away: look again next time
+                log.warning("looking at the CRDs failed", exc_info=True)
+                continue
+            if changed:
+                unserved = ", ".join(sorted(self.crd_features.unserved)) or "none"
+                log.warning("the CRDs changed; features they cannot express: %s", unserved)
+                self.store.changed.set()
+
     def _debounce(self, stop: threading.Event) -> None:
         """Coalesce a burst of events: wait for a quiet gap, bounded by max_delay."""
         deadline = time.monotonic() + self.options.max_delay_seconds
@@ -159,7 +186,11 @@ class Controller:
             controller_name=self.options.controller_name,
             gateway_class_names=self.options.gateway_class_names,
             data_plane=self.options.data_plane,
-            unserved_features=self.options.unserved_features,
+            unserved_features=(
+                self.crd_features.unserved
+                if self.crd_features is not None
+                else self.options.unserved_features
+            ),
         )
 
     def reconcile_once(self) -> ComputeResult:

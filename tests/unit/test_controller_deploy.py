@@ -40,7 +40,8 @@ def _needed() -> set[tuple[str, str, str]]:
         group = "" if path.startswith("/api/v1") else path.split("/")[2]
         plural = path.split("/")[-2]
         needed |= {(group, plural, verb) for verb in ("create", "patch", "delete")}
-    needed.add(("apiextensions.k8s.io", "customresourcedefinitions", "get"))  # crd_support
+    # crd_support: a metadata-only list to notice changes, then the changed CRDs
+    needed |= {("apiextensions.k8s.io", "customresourcedefinitions", v) for v in ("get", "list")}
     return needed
 
 
