@@ -27,7 +27,8 @@ class AttachedRoute:
     problems: Sequence[str | None]
     attachments: Sequence[ParentAttachment]
     """Shared with the route cache: replaced, never changed in place."""
-    key: Key = ("", "")
+    key: Key
+    """The route's (namespace, name)."""
     memo: RouteMemo | None = None
 
 
