@@ -17,6 +17,8 @@ from collections.abc import Callable
 import psutil
 from hdrh.histogram import HdrHistogram
 
+from harness.load.latency_histogram import SecondHistograms, SecondLatency
+
 LOWEST_US, HIGHEST_US, DIGITS = 1, 60_000_000, 3
 
 
@@ -34,6 +36,8 @@ class ThreadLoadResult:
     p999_us: int
     histogram_b64: str
     client_cpu_cores: float
+    # the percentiles of each second's successful operations, seconds as in per_second
+    latency_per_second: tuple[SecondLatency, ...] = ()
 
     @property
     def rate(self) -> float:
@@ -54,6 +58,7 @@ def run_threads(
     lock = threading.Lock()
     histogram = HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
     seconds: dict[int, int] = {}
+    latency_by_second = SecondHistograms()
     errors = [0]
     start = time.monotonic()
     deadline = start + duration_s
@@ -77,6 +82,7 @@ def run_threads(
                 histogram.record_value(max(LOWEST_US, min(HIGHEST_US, int((t1 - t0) * 1e6))))
                 second = int(t1 - start)
                 seconds[second] = seconds.get(second, 0) + 1
+                latency_by_second.record(second, t1 - t0)
 
     workers = [threading.Thread(target=loop, daemon=True) for _ in range(threads)]
     for w in workers:
@@ -104,6 +110,7 @@ def run_threads(
         p999_us=int(histogram.get_value_at_percentile(99.9)),
         histogram_b64=histogram.encode().decode(),
         client_cpu_cores=cpu,
+        latency_per_second=latency_by_second.summaries(),
     )
 
 

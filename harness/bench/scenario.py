@@ -27,8 +27,17 @@ class ScenarioResult:
     generator_bound: bool = False
     notes: list[str] = dataclasses.field(default_factory=list)
 
-    def metric(self, name: str, unit: str, samples: Sequence[float], better: str = "lower") -> None:
-        """Record a metric from its repeated samples; its value is their median."""
+    def metric(
+        self,
+        name: str,
+        unit: str,
+        samples: Sequence[float],
+        better: str = "lower",
+        *,
+        value: float | None = None,
+    ) -> None:
+        """Record a metric from its repeated samples; its value is their median unless given
+        (a whole-run percentile is not the median of the per-second ones)."""
         values = [float(s) for s in samples]
         if not values:
             self.notes.append(f"{name}: no samples")
@@ -38,7 +47,7 @@ class ScenarioResult:
                 "name": name,
                 "unit": unit,
                 "better": better,
-                "value": statistics.median(values),
+                "value": statistics.median(values) if value is None else float(value),
                 "samples": values,
             }
         )

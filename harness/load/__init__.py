@@ -7,6 +7,7 @@ Example::
     result = run_load(LoadSpec(url="http://198.18.0.10/", mode=LoadMode.OPEN,
                                rate=2000, connections=64, duration_s=30))
     result.latency.p99_us          # from each request's intended send time
+    result.latency_per_second      # p50/p90/p99 and count of each second's responses
     result.generator_bound         # True: the numbers measure the generator
     json.dumps(result.to_dict())   # versioned schema, raw HDR histograms included
 
@@ -23,7 +24,7 @@ worker modules are gevent-patched and run in their own processes.
 
 from harness.load.engine import LoadRunError, merge_reports, run_load
 from harness.load.generator_check import GeneratorVerdict
-from harness.load.latency_histogram import LatencySummary, decode, merge
+from harness.load.latency_histogram import LatencySummary, SecondLatency, decode, merge
 from harness.load.probe import TargetUnreachableError, probe_target
 from harness.load.result import RESULT_SCHEMA, LoadResult, SecondCounts
 from harness.load.spec import DistributedSettings, LoadMode, LoadSpec, TlsSettings
@@ -38,6 +39,7 @@ __all__ = [
     "LoadRunError",
     "LoadSpec",
     "SecondCounts",
+    "SecondLatency",
     "TargetUnreachableError",
     "TlsSettings",
     "decode",

@@ -16,7 +16,7 @@ from typing import IO
 
 from harness.load.cpu_sampler import CpuSampler
 from harness.load.generator_check import judge_generator
-from harness.load.latency_histogram import LatencySummary, encode, merge
+from harness.load.latency_histogram import LatencySummary, SecondLatency, encode, merge
 from harness.load.probe import probe_target
 from harness.load.result import LoadResult, SecondCounts
 from harness.load.spec import DistributedSettings, LoadMode, LoadSpec
@@ -252,4 +252,18 @@ def merge_reports(
         ),
         generator=generator,
         probe_status=probe_status,
+        latency_per_second=_merge_seconds(reports),
+    )
+
+
+def _merge_seconds(reports: list[WorkerReport]) -> tuple[SecondLatency, ...]:
+    """Each second's latency percentiles over every worker's responses of that second."""
+    if any(r.completed and not r.latency_per_second for r in reports):
+        return ()  # a worker without per-second histograms: the seconds would miss its share
+    by_second: dict[int, list[str]] = {}
+    for report in reports:
+        for second, encoded in report.latency_per_second.items():
+            by_second.setdefault(int(second), []).append(encoded)
+    return tuple(
+        SecondLatency.of(second, merge(encoded)) for second, encoded in sorted(by_second.items())
     )

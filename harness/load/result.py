@@ -8,7 +8,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from harness.load.generator_check import GeneratorVerdict
-from harness.load.latency_histogram import LatencySummary, decode
+from harness.load.latency_histogram import LatencySummary, SecondLatency, decode
 
 RESULT_SCHEMA = "gateway-harness/load-result/v1"
 
@@ -49,6 +49,9 @@ class LoadResult:
     time_series: tuple[SecondCounts, ...]
     generator: GeneratorVerdict
     probe_status: int | None
+    # the seconds of time_series, with the percentiles of ``latency`` over each second's
+    # responses; empty in results saved before it existed
+    latency_per_second: tuple[SecondLatency, ...] = ()
 
     @property
     def errors(self) -> int:
@@ -63,7 +66,8 @@ class LoadResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LoadResult:
-        """Read back what ``to_dict`` wrote (same schema version only)."""
+        """Read back what ``to_dict`` wrote (same schema version only; keys added within the
+        version, such as ``latency_per_second``, may be absent)."""
         if data.get("schema") != RESULT_SCHEMA:
             raise ValueError(
                 f"load result schema {data.get('schema')!r} is not {RESULT_SCHEMA!r}; "
@@ -102,10 +106,14 @@ class LoadResult:
                 worker_cpu_demand_mean_percent=tuple(generator["worker_cpu_demand_mean_percent"]),
             ),
             probe_status=data["probe_status"],
+            latency_per_second=tuple(
+                SecondLatency.from_dict(s) for s in data.get("latency_per_second", [])
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; field names are stable within one schema version."""
+        """A JSON-ready dict; field names are stable within one schema version (new ones may
+        be added: readers of the version ignore keys they do not know)."""
         return {
             "schema": RESULT_SCHEMA,
             "url": self.url,
@@ -141,4 +149,5 @@ class LoadResult:
             ],
             "generator": self.generator.to_dict(),
             "probe_status": self.probe_status,
+            "latency_per_second": [s.to_dict() for s in self.latency_per_second],
         }

@@ -112,6 +112,9 @@ class WorkerReport:
     # sampled by the worker itself (remote workers); local ones are sampled by the engine
     cpu_samples: list[float] = field(default_factory=list)
     cpu_demand_samples: list[float] = field(default_factory=list)
+    # second index (as in per_second) -> latency HDR of that second; empty from a worker
+    # that predates it, and then the run has no per-second latency
+    latency_per_second: dict[str, str] = field(default_factory=dict)
 
     def to_line(self) -> str:
         return REPORT_PREFIX + json.dumps(asdict(self))

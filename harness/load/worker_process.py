@@ -34,7 +34,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 
 from harness.load.failure_class import classify_exception, status_class
-from harness.load.latency_histogram import encode, new_histogram, record_seconds
+from harness.load.latency_histogram import SecondHistograms, encode, new_histogram, record_seconds
 from harness.load.open_loop_schedule import WorkerSchedule
 from harness.load.precise_timer import MonotonicWaiter
 from harness.load.worker_messages import (
@@ -87,6 +87,7 @@ class WorkerRun:
         self.latency: HdrHistogram = new_histogram()
         self.service_time: HdrHistogram = new_histogram()
         self.send_lag: HdrHistogram = new_histogram()
+        self.latency_by_second = SecondHistograms()
         self.errors_by_class: dict[str, int] = {}
         self.per_second: dict[int, list[int]] = {}
         self.sent = self.completed = self.successes = 0
@@ -134,12 +135,15 @@ class WorkerRun:
     ) -> None:
         record_seconds(self.service_time, done_at - sent_at)
         if intended is None:  # closed loop: sent as soon as the previous response ended
-            record_seconds(self.latency, done_at - sent_at)
+            latency = done_at - sent_at
         else:
-            record_seconds(self.latency, done_at - intended)
+            latency = done_at - intended
             record_seconds(self.send_lag, sent_at - intended)
+        record_seconds(self.latency, latency)
+        second = int(done_at - self.t0)
+        self.latency_by_second.record(second, latency)
         self.completed += 1
-        bucket = self.per_second.setdefault(int(done_at - self.t0), [0, 0])
+        bucket = self.per_second.setdefault(second, [0, 0])
         bucket[0] += 1
         if failure is None:
             self.successes += 1
@@ -238,6 +242,7 @@ class WorkerRun:
             successes=self.successes,
             errors_by_class=dict(self.errors_by_class),
             per_second={str(k): v for k, v in sorted(self.per_second.items())},
+            latency_per_second={str(k): v for k, v in self.latency_by_second.encoded().items()},
             unsent=max(0, unsent),
             started_epoch=self.started_epoch,
             finished_epoch=time.time(),

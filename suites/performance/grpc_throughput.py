@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.bench import BenchContext, BenchScenario, ScenarioResult
 from harness.bench.grpc_load import grpc_echo_call, run_threads
 from harness.results import write_histogram
-from suites.performance.common import BENCH_HOST, http_listener
+from suites.performance.common import BENCH_HOST, http_listener, record_percentiles
 
 CLIENT_THREADS = 16
 
@@ -39,13 +39,12 @@ def run(ctx: BenchContext) -> ScenarioResult:
     load = run_threads(grpc_echo_call(target, BENCH_HOST), CLIENT_THREADS, ctx.load_seconds)
     inner = [float(c) for c in load.per_second[1:-1] if c] or [load.rate]
     result.metric("grpc_rps", "req/s", inner, better="higher")
-    for name, value in (
-        ("p50", load.p50_us),
-        ("p90", load.p90_us),
-        ("p99", load.p99_us),
-        ("p999", load.p999_us),
-    ):
-        result.metric(f"grpc_latency_{name}", "ms", [value / 1000.0])
+    record_percentiles(
+        result,
+        "grpc_latency",
+        {"p50": load.p50_us, "p90": load.p90_us, "p99": load.p99_us, "p999": load.p999_us},
+        load.latency_per_second,
+    )
     result.metric("grpc_errors", "count", [float(load.errors)])
     result.histograms["grpc"] = write_histogram(
         ctx.output_dir, f"{SCENARIO.name}-grpc", load.histogram_b64

@@ -55,6 +55,7 @@ def test_tls_handshakes_are_counted_per_second(tls_server: tuple[int, str]) -> N
     assert result.errors == 0
     assert sum(result.per_second) == result.completed
     assert 0 < result.p50_us <= result.p99_us
+    assert [s.count for s in result.latency_per_second] == [c for c in result.per_second if c]
 
 
 def test_a_failed_verification_is_an_error_not_a_handshake(tls_server: tuple[int, str]) -> None:
@@ -74,6 +75,7 @@ def test_grpc_echo_calls_through_real_channels() -> None:
     assert result.completed > 0
     assert result.errors == 0
     assert result.rate > 0
+    assert sum(s.count for s in result.latency_per_second) == result.completed
 
 
 def test_bad_arguments_are_refused() -> None:
