@@ -81,6 +81,24 @@ METADATA_FLAGS = {
 }
 
 
+def static_address_options(
+    cluster: Cluster, usable: Sequence[str] = (), unusable: Sequence[str] = ()
+) -> list[str]:
+    """--usable-address/--unusable-address for GatewayStaticAddresses: as given, else chosen
+    for a local cluster (another provider's addresses only its user knows)."""
+    usable, unusable = list(usable), list(unusable)
+    if cluster.provider == "local" and not usable and not unusable:
+        from harness.cluster.local.static_addresses import static_addresses_of
+
+        picked = static_addresses_of(cluster.name, cluster.api_client())
+        usable, unusable = [picked.usable], [picked.unusable]
+    options: list[str] = []
+    for flag, values in (("--usable-address", usable), ("--unusable-address", unusable)):
+        for value in values:
+            options += [flag, value]
+    return options
+
+
 def metadata_options(metadata: dict[str, str]) -> list[str]:
     """Plugin options that describe the implementation in the ConformanceReport."""
     options: list[str] = []
@@ -147,6 +165,9 @@ class MainJobOptions:
     cluster_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     # organization, project, url, version, contact; the reference describes itself
     implementation: dict[str, str] = dataclasses.field(default_factory=dict)
+    # GatewayStaticAddresses; chosen on the local provider when both are empty
+    usable_addresses: list[str] = dataclasses.field(default_factory=list)
+    unusable_addresses: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -191,7 +212,12 @@ def run_main_job(options: MainJobOptions, run_dir: Path, progress: Progress) -> 
         cluster,
         options.gateway_class,
         run_dir,
-        options=["--profiles", options.profiles, *metadata_options(described)],
+        options=[
+            *static_address_options(cluster, options.usable_addresses, options.unusable_addresses),
+            "--profiles",
+            options.profiles,
+            *metadata_options(described),
+        ],
     )
     if options.bench:
         progress("[4/5] quick benchmark …")

@@ -8,17 +8,21 @@ from typing import TYPE_CHECKING, Any
 
 import harness.cluster
 from harness.cli.bench_commands import default_run_dir
-from harness.cli.run_commands import add_implementation_flags, implementation_from_args
+from harness.cli.run_commands import (
+    add_address_flags,
+    add_implementation_flags,
+    implementation_from_args,
+)
 from harness.main_job import (
     REFERENCE_GATEWAY_CLASS,
     metadata_options,
     reference_metadata,
     run_conformance,
+    static_address_options,
 )
 
 if TYPE_CHECKING:
     from harness.cli import Output
-    from harness.cluster.provider import Cluster
 
 
 def register(sub: Any) -> None:
@@ -52,17 +56,7 @@ def register(sub: Any) -> None:
     p.add_argument("--provider", default="local", help="local, kind or existing")
     p.add_argument("--kubeconfig", help="kubeconfig file (provider existing)")
     p.add_argument("--context", help="kubeconfig context (provider existing)")
-    p.add_argument(
-        "--usable-address",
-        action="append",
-        help="address a Gateway may request in spec.addresses (GatewayStaticAddresses); "
-        "local clusters default to a free load-balancer pool address",
-    )
-    p.add_argument(
-        "--unusable-address",
-        action="append",
-        help="address a Gateway cannot get; local clusters default to one outside the pool",
-    )
+    add_address_flags(p)
     add_implementation_flags(p)
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments")
     p.set_defaults(handler=cmd_conformance)
@@ -91,21 +85,6 @@ def plugin_options(args: argparse.Namespace) -> list[str]:
     return options + extra
 
 
-def address_options(args: argparse.Namespace, cluster: Cluster) -> list[str]:
-    """--usable-address/--unusable-address: as given, else chosen for a local cluster."""
-    usable, unusable = list(args.usable_address or ()), list(args.unusable_address or ())
-    if cluster.provider == "local" and not usable and not unusable:
-        from harness.cluster.local.static_addresses import static_addresses_of
-
-        picked = static_addresses_of(cluster.name, cluster.api_client())
-        usable, unusable = [picked.usable], [picked.unusable]
-    options: list[str] = []
-    for flag, values in (("--usable-address", usable), ("--unusable-address", unusable)):
-        for value in values:
-            options += [flag, value]
-    return options
-
-
 def cmd_conformance(args: argparse.Namespace, out: Output) -> int:
     cluster = harness.cluster.open(
         args.name, args.provider, kubeconfig=args.kubeconfig, context=args.context
@@ -116,7 +95,10 @@ def cmd_conformance(args: argparse.Namespace, out: Output) -> int:
         cluster,
         args.gateway_class,
         run_dir,
-        options=address_options(args, cluster) + plugin_options(args),
+        options=static_address_options(
+            cluster, args.usable_address or (), args.unusable_address or ()
+        )
+        + plugin_options(args),
         report_output=args.report_output,
     )
     out.result(f"Conformance results in {run_dir}", {"output": str(run_dir), "exit_code": code})

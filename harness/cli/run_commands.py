@@ -39,8 +39,24 @@ def register(sub: Any) -> None:
         "--no-bench", dest="bench", action="store_false", help="skip the quick benchmark"
     )
     p.add_argument("--output", type=Path, help="run folder (default: reports/runs/<run-id>)")
+    add_address_flags(p)
     add_implementation_flags(p)
     p.set_defaults(handler=cmd_run)
+
+
+def add_address_flags(p: argparse.ArgumentParser) -> None:
+    """The addresses GatewayStaticAddresses asks a Gateway for."""
+    p.add_argument(
+        "--usable-address",
+        action="append",
+        help="address a Gateway may request in spec.addresses (GatewayStaticAddresses); "
+        "local clusters default to a free load-balancer pool address",
+    )
+    p.add_argument(
+        "--unusable-address",
+        action="append",
+        help="address a Gateway cannot get; local clusters default to one outside the pool",
+    )
 
 
 def add_implementation_flags(p: argparse.ArgumentParser) -> None:
@@ -74,6 +90,8 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
         profiles=args.profiles,
         bench=args.bench,
         implementation=implementation_from_args(args),
+        usable_addresses=list(args.usable_address or ()),
+        unusable_addresses=list(args.unusable_address or ()),
     )
     outcome = run_main_job(options, run_dir, out.progress)
     verdict = "PASSED" if outcome.passed else "FAILED"

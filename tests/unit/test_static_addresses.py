@@ -1,8 +1,10 @@
-"""The usable and unusable addresses `gwh conformance` picks for GatewayStaticAddresses."""
+"""The usable and unusable addresses `gwh run` and `gwh conformance` pick for
+GatewayStaticAddresses."""
 
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,8 @@ import pytest
 from harness.cluster.local.nodeagent.services import assign_lb_addresses
 from harness.cluster.local.state import NetworkLayout
 from harness.cluster.local.static_addresses import pick_static_addresses
+from harness.cluster.provider import Cluster
+from harness.main_job import static_address_options
 
 NETWORK = NetworkLayout("198.18.0.0/16", "198.19.0.0/20", "198.19.16.0/29", "gwhtest")
 
@@ -44,3 +48,10 @@ def test_a_full_pool_has_no_usable_address() -> None:
     full = [_lb(str(i), status_ip=f"198.19.16.{i}") for i in range(1, 7)]
     with pytest.raises(ValueError, match="no free address"):
         pick_static_addresses(NETWORK, full)
+
+
+def test_given_addresses_are_passed_on_and_other_providers_get_none_by_default() -> None:
+    elsewhere = Cluster(name="x", provider="existing", kubeconfig=Path("/nonexistent"))
+    assert static_address_options(elsewhere) == []
+    given = static_address_options(elsewhere, ["10.1.2.3"], ["10.9.9.9"])
+    assert given == ["--usable-address", "10.1.2.3", "--unusable-address", "10.9.9.9"]
