@@ -55,10 +55,9 @@ def desired_proxy_objects(view: GatewayView, image: str) -> ProxyObjects:
         ],
     }
     ports = sorted({item.port for item in view.merged_listeners if item.accepted})
-    container_ports: list[Obj] = [
-        {"name": f"l-{port}", "containerPort": port, "protocol": "TCP"} for port in ports
-    ]
-    container_ports.append({"name": "admin", "containerPort": ADMIN_PORT, "protocol": "TCP"})
+    # Listener ports stay out of the Pod template: a listener added or removed would roll the
+    # Deployment, and the Pod swap drops connections. The proxy opens them from its table.
+    container_ports: list[Obj] = [{"name": "admin", "containerPort": ADMIN_PORT, "protocol": "TCP"}]
     deployment: Obj = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",

@@ -196,6 +196,17 @@ def test_proxy_objects_are_owned_labelled_and_expose_listener_ports() -> None:
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
 
 
+def test_a_listener_change_leaves_the_pod_template_alone() -> None:
+    """Regression: listener ports in the template rolled the proxy on every listener change,
+    and the Pod swap refused connections on the listeners that stayed."""
+    before = run(*base(ex.gateway(listeners=[ex.listener(), ex.listener("alt", 8080)])))
+    after = run(*base(ex.gateway(listeners=[ex.listener()])))
+    old, new = before.proxies[GW], after.proxies[GW]
+    assert old.deployment["spec"]["template"] == new.deployment["spec"]["template"]
+    assert old.service is not None and new.service is not None
+    assert [p["port"] for p in new.service["spec"]["ports"]] == [80]
+
+
 def test_long_gateway_name_gives_valid_object_names() -> None:
     name = "g" * 253
     gw = ex.gateway(name=name)
