@@ -150,7 +150,7 @@ def evaluate_listeners(snapshot: Snapshot, gateway: Obj) -> list[ListenerEval]:
         _evaluate_one(snapshot, namespace, spec)
         for spec in (gateway.get("spec") or {}).get("listeners") or ()
     ]
-    _mark_conflicts(listeners, snapshot.data_plane)
+    mark_conflicts(listeners, snapshot.data_plane)
     apply_frontend_validation(snapshot, gateway, listeners)
     return listeners
 
@@ -160,11 +160,6 @@ def evaluate_listener(
 ) -> ListenerEval:
     """One listener of a `from_kind` resource (Gateway or ListenerSet) in `namespace`."""
     return _evaluate_one(snapshot, namespace, spec, from_kind)
-
-
-def mark_conflicts(listeners: list[ListenerEval], support: DataPlaneSupport) -> None:
-    """Conflicts among the listeners of one resource (no winner among them)."""
-    _mark_conflicts(listeners, support)
 
 
 def _evaluate_one(
@@ -263,15 +258,16 @@ def _evaluate_tls(snapshot: Snapshot, namespace: str, result: ListenerEval, from
             result.refs_message = "; ".join(failures)
 
 
-def _mark_conflicts(listeners: list[ListenerEval], support: DataPlaneSupport) -> None:
-    """Conflicts among supported listeners: no winner, every indistinct listener loses."""
+def mark_conflicts(listeners: list[ListenerEval], support: DataPlaneSupport) -> None:
+    """Conflicts among the supported listeners of one resource: no winner, every indistinct
+    listener loses."""
     by_port: dict[int, list[ListenerEval]] = defaultdict(list)
     for item in listeners:
         if item.accepted_reason != "UnsupportedProtocol":
             by_port[item.port].append(item)
     for port, group in by_port.items():
         # TLS Passthrough and Terminate on one port conflict unless TLSRouteModeMixed is served.
-        protocols = sorted({_protocol_label(item, support) for item in group})
+        protocols = sorted({protocol_label(item, support) for item in group})
         if len(protocols) > 1:
             for item in group:
                 item.conflict_reason = "ProtocolConflict"
@@ -298,10 +294,6 @@ def _mark_conflicts(listeners: list[ListenerEval], support: DataPlaneSupport) ->
 
 def protocol_label(item: ListenerEval, support: DataPlaneSupport) -> str:
     """The protocol as conflicts see it: TLS modes differ unless the data plane mixes them."""
-    return _protocol_label(item, support)
-
-
-def _protocol_label(item: ListenerEval, support: DataPlaneSupport) -> str:
     if item.protocol != "TLS" or support.tls_mixed_modes:
         return item.protocol
     return f"TLS/{item.tls_mode}"
